@@ -1,0 +1,31 @@
+#pragma once
+
+#include <cstdint>
+#include <string>
+#include <string_view>
+
+namespace xchat {
+
+// The byte strings that clients sign with Ed25519. Each starts with a context label so a
+// signature made for one purpose can never be replayed for another; every variable field
+// is length-prefixed so no two field lists encode to the same bytes:
+//
+//   message = label || 0x00 || for each field: u32 big-endian length || field bytes
+//
+// docs/protocol.md repeats this with a worked example.
+
+inline constexpr std::string_view kDeviceBindingLabel = "xchat-device-v1";
+inline constexpr std::string_view kLoginLabel = "xchat-login-v1";
+
+// Signed by the account's identity key to vouch for a device key.
+// handle_key is the canonical (lower-case) handle including "@"; device_key is the
+// 32-byte Ed25519 public key of the device.
+std::string device_binding_message(std::string_view handle_key, std::uint32_t device_id,
+                                   std::string_view device_key);
+
+// Signed by a device key to answer a login challenge. server_name is the server's
+// configured [server] name, nonce the 32 raw bytes the server issued.
+std::string login_message(std::string_view server_name, std::string_view handle_key,
+                          std::uint32_t device_id, std::string_view nonce);
+
+}  // namespace xchat

@@ -1,0 +1,77 @@
+#!/usr/bin/env bash
+# Builds xchatd with CMake and Ninja, installing missing Debian packages first.
+#
+# Usage:
+#   scripts/build.sh              Release build in build/
+#   scripts/build.sh --sanitize   ASan+UBSan build (RelWithDebInfo) in build-asan/
+#
+# Interface for other scripts: stdout carries exactly one line, the absolute path of the
+# build directory used; all progress (apt, cmake, ninja) goes to stderr. So:
+#   build_dir=$(scripts/build.sh --sanitize)
+# A failed build exits non-zero and prints nothing on stdout.
+#
+# Environment:
+#   XCHAT_SANITIZE=1   same as --sanitize (0, or unset, means a Release build)
+#   XCHAT_JOBS=N       parallel build jobs (default 2)
+#   XCHAT_SKIP_DEPS=1  do not check or install Debian packages (see scripts/deps.sh)
+#
+# The build directory is configured only when it has not been yet (no CMakeCache.txt or
+# no build.ninja, the latter meaning an earlier configure failed); afterwards Ninja
+# re-runs CMake by itself whenever a CMakeLists.txt changes. To change cache options,
+# delete the directory or run cmake on it directly. ccache is used when installed.
+set -euo pipefail
+
+repo_root=$(cd -- "$(dirname -- "${BASH_SOURCE[0]}")/.." && pwd -P)
+
+usage() {
+  sed -n '2,/^set -euo/{/^#/s/^# \{0,1\}//p}' "${BASH_SOURCE[0]}" >&2
+}
+
+sanitize=0
+case "${XCHAT_SANITIZE:-0}" in
+  0 | "" | OFF | off | no | false) ;;
+  *) sanitize=1 ;;
+esac
+while (($# > 0)); do
+  case "$1" in
+    --sanitize) sanitize=1 ;;
+    -h | --help)
+      usage
+      exit 0
+      ;;
+    *)
+      echo "build.sh: unknown argument: $1" >&2
+      usage
+      exit 2
+      ;;
+  esac
+  shift
+done
+
+jobs=${XCHAT_JOBS:-2}
+if ! [[ $jobs =~ ^[1-9][0-9]*$ ]]; then
+  echo "build.sh: XCHAT_JOBS must be a positive integer, got '$jobs'" >&2
+  exit 2
+fi
+
+if ((sanitize)); then
+  build_dir="$repo_root/build-asan"
+  cmake_args=(-DCMAKE_BUILD_TYPE=RelWithDebInfo -DXCHAT_SANITIZE=ON)
+else
+  build_dir="$repo_root/build"
+  cmake_args=(-DCMAKE_BUILD_TYPE=Release)
+fi
+
+# stdout is reserved for the build directory; everything below reports on stderr.
+"$repo_root/scripts/deps.sh" >&2
+
+if [[ ! -f $build_dir/CMakeCache.txt || ! -f $build_dir/build.ninja ]]; then
+  if command -v ccache >/dev/null 2>&1; then
+    cmake_args+=(-DCMAKE_CXX_COMPILER_LAUNCHER=ccache)
+  fi
+  cmake -S "$repo_root" -B "$build_dir" -G Ninja "${cmake_args[@]}" >&2
+fi
+
+cmake --build "$build_dir" -j "$jobs" >&2
+
+printf '%s\n' "$build_dir"

@@ -1,0 +1,45 @@
+#pragma once
+
+#include <array>
+#include <atomic>
+#include <chrono>
+#include <cstdint>
+#include <string>
+
+#include "xchat/error_code.hpp"
+
+namespace xchat {
+
+// Process-wide counters, rendered at GET /metrics in the Prometheus text format.
+// Every member is a relaxed atomic: thread-safe, lock-free, and cheap enough for the
+// message path. Owned by the Server; everything else holds a reference.
+class Metrics {
+ public:
+  // Upper bounds (seconds) of the commit latency histogram buckets.
+  static constexpr std::array<double, 12> kCommitBuckets = {
+      0.0001, 0.00025, 0.0005, 0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 1.0};
+
+  std::atomic<std::int64_t> connections_open{0};       // TCP connections, any protocol
+  std::atomic<std::int64_t> websocket_sessions{0};     // upgraded connections
+  std::atomic<std::int64_t> sessions_authenticated{0}; // logged-in sessions
+  std::atomic<std::uint64_t> connections_rejected{0};  // refused by a connection limit
+  std::atomic<std::uint64_t> frames_in{0};
+  std::atomic<std::uint64_t> frames_out{0};
+  std::atomic<std::uint64_t> slow_consumer_closes{0};  // closed with 1008, queue overflow
+
+  void count_error(ErrorCode code);
+  // One committed (or failed) store transaction carrying `ops` operations.
+  void observe_commit(std::chrono::nanoseconds latency, std::size_t ops, bool ok);
+
+  std::string render() const;
+
+ private:
+  std::array<std::atomic<std::uint64_t>, kErrorCodeCount> errors_{};
+  std::array<std::atomic<std::uint64_t>, kCommitBuckets.size() + 1> commit_buckets_{};
+  std::atomic<std::uint64_t> commit_sum_ns_{0};
+  std::atomic<std::uint64_t> transactions_{0};
+  std::atomic<std::uint64_t> transactions_failed_{0};
+  std::atomic<std::uint64_t> store_ops_{0};
+};
+
+}  // namespace xchat

@@ -1,0 +1,52 @@
+#pragma once
+
+#include <memory>
+#include <optional>
+
+#include <boost/beast/core.hpp>
+#include <boost/beast/http.hpp>
+#include <boost/beast/ssl.hpp>
+
+#include "net/connection_limiter.hpp"
+#include "net/net_context.hpp"
+
+namespace xchat::net {
+
+// One accepted connection before it becomes a WebSocket: the TLS handshake when
+// configured, then HTTP/1.1 requests — GET /healthz, GET /metrics, and the upgrade at
+// /v1/ws (checked against http.allowed_origins and the per-address connection limit).
+// Reading a request is bounded by limits.handshake_timeout_seconds (slowloris) and by
+// small header and body limits.
+template <class Stream>
+class HttpSession final : public std::enable_shared_from_this<HttpSession<Stream>> {
+ public:
+  HttpSession(boost::asio::ip::tcp::socket&& socket, NetContext& net,
+              ConnectionLimiter::Ticket connection);
+
+  void run();
+
+ private:
+  using Request = boost::beast::http::request<boost::beast::http::string_body>;
+  using Response = boost::beast::http::response<boost::beast::http::string_body>;
+
+  void on_handshake(boost::beast::error_code ec);
+  void do_read();
+  void on_read(boost::beast::error_code ec, std::size_t bytes);
+  void upgrade(Request request, const std::string& client_ip);
+  void respond(Response response);
+  void on_write(bool keep_alive, boost::beast::error_code ec, std::size_t bytes);
+  void do_close();
+
+  Stream stream_;
+  boost::beast::flat_buffer buffer_;
+  NetContext& net_;
+  ConnectionLimiter::Ticket connection_ticket_;
+  boost::asio::ip::address peer_address_;
+  std::optional<boost::beast::http::request_parser<boost::beast::http::string_body>> parser_;
+  std::shared_ptr<Response> response_;  // alive until its write completes
+};
+
+extern template class HttpSession<boost::beast::tcp_stream>;
+extern template class HttpSession<boost::beast::ssl_stream<boost::beast::tcp_stream>>;
+
+}  // namespace xchat::net

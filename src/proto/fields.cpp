@@ -1,0 +1,88 @@
+#include "proto/fields.hpp"
+
+#include "xchat/base64.hpp"
+
+namespace xchat::proto {
+
+namespace {
+
+using nlohmann::json;
+
+Status missing(std::string_view name) {
+  return Status(ErrorCode::kBadRequest, "missing field '" + std::string(name) + "'");
+}
+
+Status wrong_type(std::string_view name, std::string_view what) {
+  return Status(ErrorCode::kBadRequest,
+                "field '" + std::string(name) + "' must be " + std::string(what));
+}
+
+const json* find(const json& obj, std::string_view name) {
+  auto it = obj.find(name);
+  return it == obj.end() ? nullptr : &*it;
+}
+
+}  // namespace
+
+Result<std::string> string_field(const json& obj, std::string_view name, std::size_t max_chars) {
+  const json* v = find(obj, name);
+  if (v == nullptr) return missing(name);
+  if (!v->is_string()) return wrong_type(name, "a string");
+  const auto& s = v->get_ref<const std::string&>();
+  if (s.size() > max_chars) {
+    return Status(ErrorCode::kTooLarge, "field '" + std::string(name) + "' is longer than " +
+                                            std::to_string(max_chars) + " bytes");
+  }
+  return s;
+}
+
+Result<std::optional<std::string>> optional_string_field(const json& obj, std::string_view name,
+                                                         std::size_t max_chars) {
+  const json* v = find(obj, name);
+  if (v == nullptr || v->is_null()) return std::optional<std::string>();
+  auto s = string_field(obj, name, max_chars);
+  if (!s) return s.status();
+  return std::optional<std::string>(std::move(*s));
+}
+
+Result<std::string> bytes_field(const json& obj, std::string_view name, std::size_t bytes) {
+  const std::size_t encoded = (bytes + 2) / 3 * 4;
+  auto text = string_field(obj, name, encoded);
+  if (!text) {
+    if (text.status().code() == ErrorCode::kTooLarge) {
+      return wrong_type(name, "base64 of " + std::to_string(bytes) + " bytes");
+    }
+    return text.status();
+  }
+  auto raw = base64_decode(*text);
+  if (!raw) return wrong_type(name, "standard base64 with padding");
+  if (raw->size() != bytes) return wrong_type(name, "base64 of " + std::to_string(bytes) + " bytes");
+  return std::move(*raw);
+}
+
+Result<std::uint32_t> u32_field(const json& obj, std::string_view name, std::uint32_t min,
+                                std::uint32_t max) {
+  const json* v = find(obj, name);
+  if (v == nullptr) return missing(name);
+  const std::string range = "an integer in " + std::to_string(min) + ".." + std::to_string(max);
+  if (!v->is_number_integer()) return wrong_type(name, range);
+  if (v->is_number_unsigned()) {
+    const auto u = v->get<std::uint64_t>();
+    if (u < min || u > max) return wrong_type(name, range);
+    return static_cast<std::uint32_t>(u);
+  }
+  const auto i = v->get<std::int64_t>();
+  if (i < static_cast<std::int64_t>(min) || i > static_cast<std::int64_t>(max)) {
+    return wrong_type(name, range);
+  }
+  return static_cast<std::uint32_t>(i);
+}
+
+Result<const json*> object_field(const json& obj, std::string_view name) {
+  const json* v = find(obj, name);
+  if (v == nullptr) return missing(name);
+  if (!v->is_object()) return wrong_type(name, "an object");
+  return v;
+}
+
+}  // namespace xchat::proto

@@ -1,0 +1,31 @@
+#pragma once
+
+#include <cstdint>
+#include <optional>
+#include <string>
+#include <string_view>
+
+#include <nlohmann/json.hpp>
+
+#include "xchat/status.hpp"
+
+// Typed, bounded access to the fields of a request object. Every failure is a Status
+// naming the field: kBadRequest for missing/ill-typed/ill-encoded, kTooLarge for over a
+// limit. No exceptions.
+namespace xchat::proto {
+
+Result<std::string> string_field(const nlohmann::json& obj, std::string_view name,
+                                 std::size_t max_chars);
+// Like string_field, but an absent field (or null) is nullopt.
+Result<std::optional<std::string>> optional_string_field(const nlohmann::json& obj,
+                                                         std::string_view name,
+                                                         std::size_t max_chars);
+// Base64 text that must decode to exactly `bytes` bytes.
+Result<std::string> bytes_field(const nlohmann::json& obj, std::string_view name,
+                                std::size_t bytes);
+Result<std::uint32_t> u32_field(const nlohmann::json& obj, std::string_view name,
+                                std::uint32_t min, std::uint32_t max);
+// REQUIRES: the returned pointer does not outlive `obj`.
+Result<const nlohmann::json*> object_field(const nlohmann::json& obj, std::string_view name);
+
+}  // namespace xchat::proto

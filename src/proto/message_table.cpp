@@ -1,0 +1,32 @@
+#include "proto/message_table.hpp"
+
+#include <array>
+
+namespace xchat::proto {
+
+namespace {
+
+constexpr std::array<MessageSpec, 9> kMessages = {{
+    {"ping", RequestType::kPing, Access::kAnyone},
+    {"auth.challenge", RequestType::kAuthChallenge, Access::kAnonymous},
+    {"auth.login", RequestType::kAuthLogin, Access::kAnonymous},
+    {"register", RequestType::kRegister, Access::kAnonymous},
+    {"account.info", RequestType::kAccountInfo, Access::kAuthenticated},
+    {"device.list", RequestType::kDeviceList, Access::kAuthenticated},
+    {"device.add", RequestType::kDeviceAdd, Access::kAuthenticated},
+    {"device.remove", RequestType::kDeviceRemove, Access::kAuthenticated},
+    {"user.lookup", RequestType::kUserLookup, Access::kSubscribed},
+}};
+
+}  // namespace
+
+std::span<const MessageSpec> message_table() { return kMessages; }
+
+const MessageSpec* find_message(std::string_view name) {
+  for (const auto& m : kMessages) {
+    if (m.name == name) return &m;
+  }
+  return nullptr;
+}
+
+}  // namespace xchat::proto

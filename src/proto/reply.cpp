@@ -1,0 +1,27 @@
+#include "proto/reply.hpp"
+
+namespace xchat::proto {
+
+using nlohmann::json;
+
+namespace {
+// Invalid UTF-8 cannot reach here from clients (the parser rejects it), but replacing
+// rather than throwing keeps a stray byte from ever killing a session.
+std::string dump(const json& j) { return j.dump(-1, ' ', false, json::error_handler_t::replace); }
+}  // namespace
+
+std::string encode_result(const json& id, const json& result) {
+  return dump(json{{"id", id}, {"result", result}});
+}
+
+std::string encode_error(const json& id, const Status& status) {
+  return dump(json{{"id", id},
+                   {"error", {{"code", to_string(status.code())}, {"message", status.message()}}}});
+}
+
+std::string encode_push(std::string_view type, json fields) {
+  fields["type"] = type;
+  return dump(fields);
+}
+
+}  // namespace xchat::proto

@@ -1,0 +1,20 @@
+#pragma once
+
+#include <string>
+#include <string_view>
+
+#include <nlohmann/json.hpp>
+
+#include "xchat/status.hpp"
+
+// The server's frames: replies echo the request's id; pushes carry a "type" and no id.
+namespace xchat::proto {
+
+// {"id": <id>, "result": <result>}
+std::string encode_result(const nlohmann::json& id, const nlohmann::json& result);
+// {"id": <id>, "error": {"code": "<code>", "message": "<message>"}}
+std::string encode_error(const nlohmann::json& id, const Status& status);
+// {"type": "<type>", ...fields}
+std::string encode_push(std::string_view type, nlohmann::json fields);
+
+}  // namespace xchat::proto

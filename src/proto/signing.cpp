@@ -1,0 +1,41 @@
+#include "xchat/signing.hpp"
+
+#include <initializer_list>
+
+namespace xchat {
+
+namespace {
+
+void append_u32(std::string& out, std::uint32_t v) {
+  for (int shift = 24; shift >= 0; shift -= 8) out.push_back(static_cast<char>((v >> shift) & 0xff));
+}
+
+std::string build(std::string_view label, std::initializer_list<std::string_view> fields) {
+  std::string out(label);
+  out.push_back('\0');
+  for (std::string_view f : fields) {
+    append_u32(out, static_cast<std::uint32_t>(f.size()));
+    out.append(f);
+  }
+  return out;
+}
+
+std::string u32_field(std::uint32_t v) {
+  std::string s;
+  append_u32(s, v);
+  return s;
+}
+
+}  // namespace
+
+std::string device_binding_message(std::string_view handle_key, std::uint32_t device_id,
+                                   std::string_view device_key) {
+  return build(kDeviceBindingLabel, {handle_key, u32_field(device_id), device_key});
+}
+
+std::string login_message(std::string_view server_name, std::string_view handle_key,
+                          std::uint32_t device_id, std::string_view nonce) {
+  return build(kLoginLabel, {server_name, handle_key, u32_field(device_id), nonce});
+}
+
+}  // namespace xchat

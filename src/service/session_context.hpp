@@ -1,0 +1,38 @@
+#pragma once
+
+#include <chrono>
+#include <cstdint>
+#include <optional>
+#include <string>
+#include <vector>
+
+namespace xchat {
+
+// The logged-in identity of a session.
+struct Principal {
+  std::int64_t account_id = 0;
+  std::string handle_key;
+  std::string handle;
+  std::uint32_t device_id = 0;
+  // Cached from the accounts row; refreshed by the dispatcher every few seconds so admin
+  // actions (suspend, revoke) reach live sessions.
+  std::optional<std::int64_t> subscription_until;
+  std::chrono::steady_clock::time_point refreshed_at;
+};
+
+// A login nonce issued on this connection.
+struct Challenge {
+  std::string nonce;  // 32 raw bytes
+  std::chrono::steady_clock::time_point issued_at;
+};
+
+// Per-connection state of the protocol. Owned by the session; touched only on its strand.
+struct SessionContext {
+  static constexpr std::size_t kMaxOutstandingChallenges = 4;
+
+  std::string client_ip;  // after X-Forwarded-For resolution; the key of per-IP limits
+  std::optional<Principal> principal;
+  std::vector<Challenge> challenges;  // at most kMaxOutstandingChallenges, oldest first
+};
+
+}  // namespace xchat

@@ -1,0 +1,142 @@
+#include "store/database.hpp"
+
+#include <sqlite3.h>
+
+namespace xchat::store {
+
+Query::~Query() {
+  sqlite3_reset(stmt_);
+  sqlite3_clear_bindings(stmt_);
+}
+
+Query& Query::bind(int index, std::int64_t value) {
+  sqlite3_bind_int64(stmt_, index, value);
+  return *this;
+}
+
+Query& Query::bind_text(int index, std::string_view value) {
+  sqlite3_bind_text(stmt_, index, value.data(), static_cast<int>(value.size()), SQLITE_TRANSIENT);
+  return *this;
+}
+
+Query& Query::bind_blob(int index, std::string_view value) {
+  sqlite3_bind_blob(stmt_, index, value.data(), static_cast<int>(value.size()), SQLITE_TRANSIENT);
+  return *this;
+}
+
+Query& Query::bind_null(int index) {
+  sqlite3_bind_null(stmt_, index);
+  return *this;
+}
+
+bool Query::step() {
+  const int rc = sqlite3_step(stmt_);
+  if (rc == SQLITE_ROW) return true;
+  if (rc != SQLITE_DONE) {
+    constraint_failed_ = (rc & 0xff) == SQLITE_CONSTRAINT;
+    status_ = db_.error(rc, "step");
+  }
+  return false;
+}
+
+Status Query::run() {
+  while (step()) {
+  }
+  return status_;
+}
+
+std::int64_t Query::column_int(int index) const { return sqlite3_column_int64(stmt_, index); }
+
+std::string Query::column_text(int index) const {
+  const auto* p = sqlite3_column_text(stmt_, index);
+  return p == nullptr ? std::string()
+                      : std::string(reinterpret_cast<const char*>(p),
+                                    static_cast<std::size_t>(sqlite3_column_bytes(stmt_, index)));
+}
+
+std::string Query::column_blob(int index) const {
+  const void* p = sqlite3_column_blob(stmt_, index);
+  return p == nullptr ? std::string()
+                      : std::string(static_cast<const char*>(p),
+                                    static_cast<std::size_t>(sqlite3_column_bytes(stmt_, index)));
+}
+
+bool Query::column_is_null(int index) const {
+  return sqlite3_column_type(stmt_, index) == SQLITE_NULL;
+}
+
+Result<std::unique_ptr<Database>> Database::open(const Options& options) {
+  sqlite3* handle = nullptr;
+  const int flags = (options.read_only ? SQLITE_OPEN_READONLY
+                                       : SQLITE_OPEN_READWRITE | SQLITE_OPEN_CREATE) |
+                    SQLITE_OPEN_NOMUTEX;
+  const int rc = sqlite3_open_v2(options.path.c_str(), &handle, flags, nullptr);
+  std::unique_ptr<Database> db(new Database(handle, options.path));
+  if (rc != SQLITE_OK) return db->error(rc, "open " + options.path);
+  sqlite3_extended_result_codes(handle, 1);
+  sqlite3_busy_timeout(handle, options.busy_timeout_ms);
+
+  // secure_delete zeroes freed content so deleted rows cannot be carved from free pages.
+  const std::string pragmas = options.read_only
+      ? std::string("PRAGMA query_only=ON; PRAGMA foreign_keys=ON;")
+      : "PRAGMA journal_mode=WAL; PRAGMA secure_delete=ON; PRAGMA foreign_keys=ON; "
+        "PRAGMA synchronous=" + options.synchronous + ";";
+  if (Status s = db->exec(pragmas.c_str()); !s) return s;
+  return db;
+}
+
+Database::~Database() {
+  for (auto& [sql, stmt] : statements_) sqlite3_finalize(stmt);
+  sqlite3_close(handle_);
+}
+
+Status Database::exec(const char* sql) {
+  char* msg = nullptr;
+  const int rc = sqlite3_exec(handle_, sql, nullptr, nullptr, &msg);
+  if (rc == SQLITE_OK) return Status::ok();
+  std::string text = msg != nullptr ? msg : sqlite3_errstr(rc);
+  sqlite3_free(msg);
+  return Status(ErrorCode::kInternal, "sqlite: " + text);
+}
+
+Query Database::query(const char* sql) {
+  auto it = statements_.find(sql);
+  if (it == statements_.end()) {
+    sqlite3_stmt* stmt = nullptr;
+    // A failure here is a programming error in a named SQL constant: the statement would
+    // fail every time, so fail loudly at first use rather than limp on.
+    if (sqlite3_prepare_v3(handle_, sql, -1, SQLITE_PREPARE_PERSISTENT, &stmt, nullptr) !=
+        SQLITE_OK) {
+      throw std::logic_error(std::string("bad SQL: ") + sqlite3_errmsg(handle_) + ": " + sql);
+    }
+    it = statements_.emplace(sql, stmt).first;
+  }
+  return Query(*this, it->second);
+}
+
+Result<std::int64_t> Database::scalar(const char* sql) {
+  sqlite3_stmt* stmt = nullptr;
+  int rc = sqlite3_prepare_v2(handle_, sql, -1, &stmt, nullptr);
+  if (rc != SQLITE_OK) return error(rc, "prepare");
+  rc = sqlite3_step(stmt);
+  std::int64_t v = rc == SQLITE_ROW ? sqlite3_column_int64(stmt, 0) : 0;
+  sqlite3_finalize(stmt);
+  if (rc != SQLITE_ROW && rc != SQLITE_DONE) return error(rc, "step");
+  return v;
+}
+
+std::int64_t Database::changes() const { return sqlite3_changes64(handle_); }
+
+std::int64_t Database::last_insert_rowid() const { return sqlite3_last_insert_rowid(handle_); }
+
+Status Database::error(int rc, std::string_view what) const {
+  std::string msg = "sqlite " + std::string(what) + ": ";
+  msg += handle_ != nullptr ? sqlite3_errmsg(handle_) : sqlite3_errstr(rc);
+  const int primary = rc & 0xff;
+  const ErrorCode code =
+      (primary == SQLITE_BUSY || primary == SQLITE_LOCKED) ? ErrorCode::kUnavailable
+                                                            : ErrorCode::kInternal;
+  return Status(code, msg);
+}
+
+}  // namespace xchat::store

@@ -1,0 +1,44 @@
+#include "store/store.hpp"
+
+#include <sys/stat.h>
+
+#include <filesystem>
+
+#include "store/migrations.hpp"
+
+namespace xchat::store {
+
+std::string Store::database_path(const std::string& data_dir) {
+  return (std::filesystem::path(data_dir) / "xchatd.db").string();
+}
+
+Result<std::unique_ptr<Store>> Store::open(const Options& options, Metrics* metrics) {
+  std::error_code ec;
+  std::filesystem::create_directories(options.data_dir, ec);
+  if (ec) {
+    return Status(ErrorCode::kInternal,
+                  "cannot create data directory " + options.data_dir + ": " + ec.message());
+  }
+  ::chmod(options.data_dir.c_str(), 0700);
+
+  Database::Options db_options;
+  db_options.path = database_path(options.data_dir);
+  db_options.synchronous = options.synchronous;
+  db_options.busy_timeout_ms = options.busy_timeout_ms;
+  auto db = Database::open(db_options);
+  if (!db) return db.status();
+
+  auto check = (*db)->query("PRAGMA quick_check");
+  // quick_check returns "ok" as its only row when the file is sound.
+  if (!check.step() || check.column_text(0) != "ok") {
+    return Status(ErrorCode::kInternal,
+                  db_options.path + ": PRAGMA quick_check failed: " +
+                      (check.status() ? check.column_text(0) : check.status().message()));
+  }
+  if (Status s = migrate(**db); !s) return s;
+
+  auto writer = std::make_unique<Writer>(std::move(*db), options.writer, metrics);
+  return std::unique_ptr<Store>(new Store(std::move(writer), db_options, options.max_idle_readers));
+}
+
+}  // namespace xchat::store

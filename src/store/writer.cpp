@@ -1,0 +1,101 @@
+#include "store/writer.hpp"
+
+#include <future>
+
+#include "metrics/metrics.hpp"
+
+namespace xchat::store {
+
+namespace {
+constexpr const char* kSavepoint = "SAVEPOINT op";
+constexpr const char* kRelease = "RELEASE op";
+constexpr const char* kRollbackTo = "ROLLBACK TO op";
+}  // namespace
+
+Writer::Writer(std::unique_ptr<Database> db, Options options, Metrics* metrics)
+    : options_(options), metrics_(metrics), db_(std::move(db)) {
+  thread_ = std::thread([this] { loop(); });
+}
+
+Writer::~Writer() { stop(); }
+
+void Writer::submit(Work work, Done done) {
+  {
+    std::lock_guard lock(mu_);
+    if (!stopping_) {
+      queue_.push_back(Op{std::move(work), std::move(done)});
+      if (queue_.size() == 1 || queue_.size() >= options_.batch_max_ops) cv_.notify_one();
+      return;
+    }
+  }
+  done(Status(ErrorCode::kUnavailable, "the server is shutting down"));
+}
+
+Status Writer::run(Work work) {
+  std::promise<Status> promise;
+  auto future = promise.get_future();
+  submit(std::move(work), [&promise](Status s) { promise.set_value(std::move(s)); });
+  return future.get();
+}
+
+void Writer::stop() {
+  {
+    std::lock_guard lock(mu_);
+    if (stopping_ && !thread_.joinable()) return;
+    stopping_ = true;
+  }
+  cv_.notify_one();
+  if (thread_.joinable()) thread_.join();
+}
+
+void Writer::loop() {
+  std::vector<Op> batch;
+  for (;;) {
+    {
+      std::unique_lock lock(mu_);
+      cv_.wait(lock, [this] { return !queue_.empty() || stopping_; });
+      if (queue_.empty()) return;  // stopping, and everything submitted is committed
+      if (options_.batch_window.count() > 0 && !stopping_) {
+        cv_.wait_for(lock, options_.batch_window, [this] {
+          return queue_.size() >= options_.batch_max_ops || stopping_;
+        });
+      }
+      if (queue_.size() <= options_.batch_max_ops) {
+        batch.swap(queue_);
+      } else {
+        const auto split = queue_.begin() + static_cast<std::ptrdiff_t>(options_.batch_max_ops);
+        batch.assign(std::make_move_iterator(queue_.begin()), std::make_move_iterator(split));
+        queue_.erase(queue_.begin(), split);
+      }
+    }
+    commit(batch);
+    batch.clear();
+  }
+}
+
+void Writer::commit(std::vector<Op>& batch) {
+  const auto start = std::chrono::steady_clock::now();
+  std::vector<Status> results(batch.size());
+  Status tx = db_->exec("BEGIN IMMEDIATE");
+  if (tx) {
+    for (std::size_t i = 0; i < batch.size(); ++i) {
+      if (Status s = db_->query(kSavepoint).run(); !s) {
+        results[i] = s;
+        continue;
+      }
+      results[i] = batch[i].work(*db_);
+      if (!results[i]) db_->query(kRollbackTo).run();
+      db_->query(kRelease).run();
+    }
+    tx = db_->exec("COMMIT");
+    if (!tx) db_->exec("ROLLBACK");
+  }
+  if (metrics_ != nullptr) {
+    metrics_->observe_commit(std::chrono::steady_clock::now() - start, batch.size(), tx.is_ok());
+  }
+  for (std::size_t i = 0; i < batch.size(); ++i) {
+    batch[i].done(tx ? std::move(results[i]) : tx);
+  }
+}
+
+}  // namespace xchat::store

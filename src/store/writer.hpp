@@ -1,0 +1,79 @@
+#pragma once
+
+#include <chrono>
+#include <condition_variable>
+#include <functional>
+#include <memory>
+#include <mutex>
+#include <thread>
+#include <vector>
+
+#include "store/database.hpp"
+
+namespace xchat {
+class Metrics;
+}
+
+namespace xchat::store {
+
+// The single writer of the database, doing group commit (LevelDB's DBImpl::Write idea):
+// callers from any thread submit operations; the writer thread folds every operation
+// waiting at that moment (up to batch_max_ops) into one BEGIN IMMEDIATE ... COMMIT, so
+// one fsync acknowledges many callers. Each operation runs inside its own SAVEPOINT: one
+// that fails is rolled back alone and the rest of the batch still commits.
+//
+// A caller's `done` runs only after the transaction carrying its operation has committed
+// (or failed), on the writer thread. It must be quick and must not block: post to your own
+// executor and return.
+class Writer {
+ public:
+  // Runs on the writer thread inside the transaction. Returning an error rolls back
+  // this operation's changes only.
+  using Work = std::function<Status(Database&)>;
+  using Done = std::function<void(Status)>;
+
+  struct Options {
+    // After the first operation of a batch arrives, wait this long for more. Zero still
+    // batches: whatever queued during the previous commit goes into the next one.
+    std::chrono::microseconds batch_window{0};
+    std::size_t batch_max_ops = 512;
+  };
+
+  // Starts the writer thread. `metrics` may be null.
+  Writer(std::unique_ptr<Database> db, Options options, Metrics* metrics);
+  Writer(const Writer&) = delete;
+  Writer& operator=(const Writer&) = delete;
+  ~Writer();  // stop()
+
+  // Thread-safe. After stop() began, `done` is called at once with kUnavailable.
+  void submit(Work work, Done done);
+
+  // Blocks until `work` has committed (or failed). For tools and tests, never an I/O thread.
+  Status run(Work work);
+
+  // Commits everything already submitted, then joins the thread. Idempotent.
+  void stop();
+
+ private:
+  struct Op {
+    Work work;
+    Done done;
+  };
+
+  void loop();
+  void commit(std::vector<Op>& batch);
+
+  // Constant after construction.
+  const Options options_;
+  Metrics* const metrics_;
+  std::unique_ptr<Database> db_;  // used only by the writer thread
+
+  std::mutex mu_;
+  std::condition_variable cv_;
+  std::vector<Op> queue_;  // guarded by mu_
+  bool stopping_ = false;  // guarded by mu_
+
+  std::thread thread_;
+};
+
+}  // namespace xchat::store
