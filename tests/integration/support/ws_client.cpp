@@ -1,0 +1,232 @@
+#include "integration/support/ws_client.hpp"
+
+#include <boost/asio/connect.hpp>
+#include <boost/asio/ip/tcp.hpp>
+#include <boost/asio/ssl.hpp>
+#include <boost/beast/core.hpp>
+#include <boost/beast/ssl.hpp>
+#include <boost/beast/websocket.hpp>
+#include <boost/beast/websocket/ssl.hpp>
+
+namespace xchat::testing {
+
+namespace beast = boost::beast;
+namespace websocket = beast::websocket;
+namespace net = boost::asio;
+using tcp = net::ip::tcp;
+
+namespace {
+
+template <class Stream>
+class Client : public WsClient {
+ public:
+  template <class... Args>
+  explicit Client(Args&&... args) : ws_(std::forward<Args>(args)...) {}
+
+  // Runs the async operation started by `start` until it completes or `timeout` passes.
+  template <class Start>
+  bool run(Start&& start, std::chrono::milliseconds timeout) {
+    bool done = false;
+    start(done);
+    io().restart();
+    io().run_for(timeout);
+    if (!done) {
+      beast::error_code ec;
+      beast::get_lowest_layer(ws_).socket().cancel(ec);
+      io().restart();
+      io().run();
+      open_ = false;
+    }
+    return done;
+  }
+
+  net::io_context& io() { return static_cast<net::io_context&>(ws_.get_executor().context()); }
+
+  bool connect(std::uint16_t port, const ConnectOptions& options, std::string* error,
+               int* http_status) {
+    auto& sock = beast::get_lowest_layer(ws_).socket();
+    const tcp::endpoint server(net::ip::make_address("127.0.0.1"), port);
+    beast::error_code ec;
+    sock.open(tcp::v4(), ec);
+    if (options.receive_buffer > 0) {
+      sock.set_option(net::socket_base::receive_buffer_size(options.receive_buffer), ec);
+    }
+    if (!options.local_address.empty()) {
+      sock.bind({net::ip::make_address(options.local_address), 0}, ec);
+    }
+    bool ok = run(
+        [&](bool& done) {
+          sock.async_connect(server, [&](beast::error_code e) {
+            ec = e;
+            done = true;
+          });
+        },
+        options.timeout);
+    if (!ok || ec) {
+      if (error != nullptr) *error = "connect: " + (ec ? ec.message() : std::string("timeout"));
+      return false;
+    }
+    if constexpr (!std::is_same_v<Stream, beast::tcp_stream>) {
+      ok = run(
+          [&](bool& done) {
+            ws_.next_layer().async_handshake(net::ssl::stream_base::client, [&](beast::error_code e) {
+              ec = e;
+              done = true;
+            });
+          },
+          options.timeout);
+      if (!ok || ec) {
+        if (error != nullptr) *error = "tls: " + (ec ? ec.message() : std::string("timeout"));
+        return false;
+      }
+    }
+    ws_.set_option(websocket::stream_base::decorator([headers = options.headers](websocket::request_type& req) {
+      for (const auto& [k, v] : headers) req.set(k, v);
+    }));
+    websocket::response_type response;
+    ok = run(
+        [&](bool& done) {
+          ws_.async_handshake(response, "127.0.0.1:" + std::to_string(port), options.target,
+                              [&](beast::error_code e) {
+                                ec = e;
+                                done = true;
+                              });
+        },
+        options.timeout);
+    if (http_status != nullptr) *http_status = response.result_int();
+    if (!ok || ec) {
+      if (error != nullptr) {
+        *error = "handshake: " + (ec ? ec.message() : std::string("timeout")) + " (HTTP " +
+                 std::to_string(response.result_int()) + ")";
+      }
+      return false;
+    }
+    open_ = true;
+    return true;
+  }
+
+  bool send(const std::string& data, bool text, std::chrono::milliseconds timeout) {
+    if (!open_) return false;
+    beast::error_code ec;
+    ws_.text(text);
+    const bool ok = run(
+        [&](bool& done) {
+          ws_.async_write(net::buffer(data), [&](beast::error_code e, std::size_t) {
+            ec = e;
+            done = true;
+          });
+        },
+        timeout);
+    if (ec) open_ = false;
+    return ok && !ec;
+  }
+
+  bool send_text(const std::string& text, std::chrono::milliseconds timeout) override {
+    return send(text, true, timeout);
+  }
+  bool send_binary(const std::string& bytes, std::chrono::milliseconds timeout) override {
+    return send(bytes, false, timeout);
+  }
+
+  std::optional<std::string> read_text(std::chrono::milliseconds timeout) override {
+    if (!open_) return std::nullopt;
+    beast::flat_buffer buffer;
+    beast::error_code ec;
+    const bool ok = run(
+        [&](bool& done) {
+          ws_.async_read(buffer, [&](beast::error_code e, std::size_t) {
+            ec = e;
+            done = true;
+          });
+        },
+        timeout);
+    if (!ok || ec) {
+      if (ec == websocket::error::closed) close_code_ = ws_.reason().code;
+      open_ = false;
+      return std::nullopt;
+    }
+    return beast::buffers_to_string(buffer.data());
+  }
+
+  std::optional<int> wait_close(std::chrono::milliseconds timeout) override {
+    const auto deadline = std::chrono::steady_clock::now() + timeout;
+    while (open_ && std::chrono::steady_clock::now() < deadline) {
+      read_text(std::chrono::duration_cast<std::chrono::milliseconds>(
+          deadline - std::chrono::steady_clock::now()));
+    }
+    return close_code_;
+  }
+
+  void close(int code) override {
+    if (!open_) return;
+    run(
+        [&](bool& done) {
+          ws_.async_close(websocket::close_reason(static_cast<std::uint16_t>(code)),
+                          [&](beast::error_code) { done = true; });
+        },
+        std::chrono::seconds(5));
+    open_ = false;
+  }
+
+  bool is_open() const override { return open_; }
+
+ private:
+  websocket::stream<Stream> ws_;
+  bool open_ = false;
+  std::optional<int> close_code_;
+};
+
+// The io_context and TLS context must outlive the stream: as the first base they are
+// constructed before it and destroyed after it.
+struct ContextHolder {
+  net::io_context ioc;
+  net::ssl::context tls{net::ssl::context::tls_client};
+};
+
+struct PlainClient final : ContextHolder, Client<beast::tcp_stream> {
+  PlainClient() : Client<beast::tcp_stream>(ContextHolder::ioc) {}
+};
+
+struct TlsClient final : ContextHolder, Client<beast::ssl_stream<beast::tcp_stream>> {
+  TlsClient() : Client<beast::ssl_stream<beast::tcp_stream>>(ContextHolder::ioc, ContextHolder::tls) {}
+};
+
+}  // namespace
+
+std::unique_ptr<WsClient> WsClient::connect(std::uint16_t port, const ConnectOptions& options,
+                                            std::string* error, int* http_status) {
+  if (options.tls) {
+    auto c = std::make_unique<TlsClient>();
+    c->ContextHolder::tls.set_verify_mode(net::ssl::verify_none);
+    if (!c->connect(port, options, error, http_status)) return nullptr;
+    return c;
+  }
+  auto c = std::make_unique<PlainClient>();
+  if (!c->connect(port, options, error, http_status)) return nullptr;
+  return c;
+}
+
+std::optional<nlohmann::json> WsClient::read_json(std::chrono::milliseconds timeout) {
+  auto text = read_text(timeout);
+  if (!text) return std::nullopt;
+  auto j = nlohmann::json::parse(*text, nullptr, false);
+  if (j.is_discarded()) return std::nullopt;
+  return j;
+}
+
+nlohmann::json WsClient::request(nlohmann::json req, std::chrono::milliseconds timeout) {
+  if (!req.contains("id")) req["id"] = next_id_++;
+  const auto id = req["id"];
+  if (!send_text(req.dump(), timeout)) return nullptr;
+  const auto deadline = std::chrono::steady_clock::now() + timeout;
+  while (std::chrono::steady_clock::now() < deadline) {
+    auto frame = read_json(std::chrono::duration_cast<std::chrono::milliseconds>(
+        deadline - std::chrono::steady_clock::now()));
+    if (!frame) return nullptr;
+    if (frame->contains("id") && (*frame)["id"] == id) return *frame;
+    pushes_.push_back(std::move(*frame));
+  }
+  return nullptr;
+}
+
+}  // namespace xchat::testing
