@@ -18,7 +18,7 @@
 # The build directory is configured only when it has not been yet (no CMakeCache.txt or
 # no build.ninja, the latter meaning an earlier configure failed); afterwards Ninja
 # re-runs CMake by itself whenever a CMakeLists.txt changes. To change cache options,
-# delete the directory or run cmake on it directly. ccache is used when installed.
+# delete the directory or run cmake on it directly. ccache is used when installed (CMakeLists.txt sets it up).
 set -euo pipefail
 
 repo_root=$(cd -- "$(dirname -- "${BASH_SOURCE[0]}")/.." && pwd -P)
@@ -66,9 +66,6 @@ fi
 "$repo_root/scripts/deps.sh" >&2
 
 if [[ ! -f $build_dir/CMakeCache.txt || ! -f $build_dir/build.ninja ]]; then
-  if command -v ccache >/dev/null 2>&1; then
-    cmake_args+=(-DCMAKE_CXX_COMPILER_LAUNCHER=ccache)
-  fi
   cmake -S "$repo_root" -B "$build_dir" -G Ninja "${cmake_args[@]}" >&2
 fi
 

@@ -226,7 +226,7 @@ std::function<int(const Config&)> add_admin_commands(CLI::App& admin) {
 
   auto* account = admin.add_subcommand("account", "Suspend, unsuspend or delete an account");
   account->require_subcommand(1);
-  for (auto [name, help, command] : {std::tuple{"suspend", "Refuse logins and close sessions", C::kSuspend},
+  for (auto [name, help, command] : {std::tuple{"suspend", "Refuse logins; live sessions close at their next request", C::kSuspend},
                                      std::tuple{"unsuspend", "Allow logins again", C::kUnsuspend},
                                      std::tuple{"delete", "Delete the account and its devices", C::kDelete}}) {
     auto* cmd = account->add_subcommand(name, help);

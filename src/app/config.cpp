@@ -2,6 +2,7 @@
 
 #include <toml++/toml.h>
 
+#include <algorithm>
 #include <fstream>
 #include <functional>
 #include <sstream>
@@ -170,6 +171,25 @@ const std::vector<Field>& schema() {
   return fields;
 }
 
+// The schema's sections when `section` is empty, else the keys of `section`, for the
+// "what is allowed" part of an unknown-name error.
+std::string allowed_names(std::string_view section) {
+  std::vector<std::string_view> names;
+  for (const auto& f : schema()) {
+    if (section.empty() && std::find(names.begin(), names.end(), f.section) == names.end()) {
+      names.push_back(f.section);
+    } else if (!section.empty() && f.section == section) {
+      names.push_back(f.key);
+    }
+  }
+  std::string out;
+  for (auto n : names) {
+    if (!out.empty()) out.push_back(' ');
+    out.append(n);
+  }
+  return out;
+}
+
 std::string render(const toml::node& n) {
   std::ostringstream os;
   n.visit([&os](const auto& v) { os << v; });
@@ -196,7 +216,10 @@ Result<Config> parse_config(std::string_view toml_text, std::string_view source_
     const auto* table = section_node.as_table();
     bool known_section = false;
     for (const auto& f : schema()) known_section |= f.section == section;
-    if (!known_section) return Status(ErrorCode::kBadRequest, src + ": " + section + ": unknown section");
+    if (!known_section) {
+      return Status(ErrorCode::kBadRequest,
+                    src + ": " + section + ": unknown section; allowed: " + allowed_names({}));
+    }
     if (table == nullptr) return Status(ErrorCode::kBadRequest, src + ": " + section + ": must be a table");
     for (auto&& [key, node] : *table) {
       const std::string name = section + "." + std::string(key.str());
@@ -204,7 +227,10 @@ Result<Config> parse_config(std::string_view toml_text, std::string_view source_
       for (const auto& f : schema()) {
         if (f.section == section && f.key == key.str()) field = &f;
       }
-      if (field == nullptr) return Status(ErrorCode::kBadRequest, src + ": " + name + ": unknown setting");
+      if (field == nullptr) {
+        return Status(ErrorCode::kBadRequest, src + ": " + name + ": unknown setting; allowed in [" +
+                                                  section + "]: " + allowed_names(section));
+      }
       if (Complaint bad = field->apply(node, config); !bad.empty()) {
         return Status(ErrorCode::kBadRequest, src + ": " + name + " = " + render(node) + ": " + bad);
       }

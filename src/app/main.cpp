@@ -1,4 +1,4 @@
-// xchatd: the end-to-end-encrypted chat server. See README.md for a tour of the source.
+// xchatd: the end-to-end-encrypted chat server. docs/architecture.md tours the source.
 #include <CLI/CLI.hpp>
 
 #include <iostream>

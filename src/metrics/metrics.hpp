@@ -33,6 +33,8 @@ class Metrics {
 
   std::string render() const;
 
+  std::uint64_t store_transactions() const { return transactions_.load(std::memory_order_relaxed); }
+
  private:
   std::array<std::atomic<std::uint64_t>, kErrorCodeCount> errors_{};
   std::array<std::atomic<std::uint64_t>, kCommitBuckets.size() + 1> commit_buckets_{};

@@ -57,7 +57,11 @@ std::optional<AddressMatcher::Entry> AddressMatcher::parse_entry(std::string_vie
       return std::nullopt;
     }
   }
-  return Entry{unmapped(addr), prefix};
+  // "::ffff:10.0.0.0/104" is 10.0.0.0/8: the mapped IPv4 part starts at bit 96.
+  if (addr.is_v6() && addr.to_v6().is_v4_mapped() && prefix >= 96) {
+    return Entry{unmapped(addr), prefix - 96};
+  }
+  return Entry{addr, prefix};
 }
 
 bool AddressMatcher::contains(const ip::address& candidate) const {

@@ -1,5 +1,7 @@
 #include "net/client_address.hpp"
 
+#include <algorithm>
+
 namespace xchat::net {
 
 namespace {
@@ -28,6 +30,17 @@ boost::asio::ip::address resolve_client_address(const boost::asio::ip::address& 
     current = next;
   }
   return current;
+}
+
+std::string limit_key(const boost::asio::ip::address& address) {
+  if (address.is_v4()) return address.to_string();
+  const auto v6 = address.to_v6();
+  if (v6.is_v4_mapped()) {
+    return boost::asio::ip::make_address_v4(boost::asio::ip::v4_mapped, v6).to_string();
+  }
+  auto bytes = v6.to_bytes();
+  std::fill(bytes.begin() + 8, bytes.end(), 0);
+  return boost::asio::ip::address_v6(bytes).to_string() + "/64";
 }
 
 }  // namespace xchat::net

@@ -1,5 +1,6 @@
 #pragma once
 
+#include <string>
 #include <string_view>
 
 #include <boost/asio/ip/address.hpp>
@@ -15,5 +16,10 @@ namespace xchat::net {
 boost::asio::ip::address resolve_client_address(const boost::asio::ip::address& peer,
                                                 std::string_view forwarded_for,
                                                 const AddressMatcher& trusted_proxies);
+
+// The key per-address limits count under: the address itself for IPv4, its /64 network
+// for IPv6 (one subscriber line usually gets a whole /64, so counting single IPv6
+// addresses would let one host dodge every per-address limit). E.g. "2001:db8:1:2::/64".
+std::string limit_key(const boost::asio::ip::address& address);
 
 }  // namespace xchat::net

@@ -94,9 +94,8 @@ void HttpSession<Stream>::on_read(beast::error_code ec, std::size_t) {
   Request request = parser_->release();
   const auto config = net_.settings.get();
   const std::string client_ip =
-      resolve_client_address(peer_address_, request["X-Forwarded-For"],
-                             AddressMatcher(config->http.trusted_proxies))
-          .to_string();
+      limit_key(resolve_client_address(peer_address_, request["X-Forwarded-For"],
+                                       AddressMatcher(config->http.trusted_proxies)));
 
   auto make = [&request](http::status status, std::string_view content_type, std::string body) {
     Response res{status, request.version()};
@@ -129,7 +128,9 @@ void HttpSession<Stream>::on_read(beast::error_code ec, std::size_t) {
     return upgrade(std::move(request), client_ip);
   }
   if (request.method() != http::verb::get && request.method() != http::verb::head) {
-    return respond(error(http::status::method_not_allowed, "method_not_allowed", "use GET"));
+    auto res = error(http::status::method_not_allowed, "method_not_allowed", "use GET");
+    res.set(http::field::allow, "GET, HEAD");
+    return respond(std::move(res));
   }
   if (path == "/healthz") {
     if (net_.healthy()) return respond(make(http::status::ok, "application/json", "{\"status\":\"ok\"}\n"));

@@ -1,5 +1,7 @@
 #include "service/call.hpp"
 
+#include <spdlog/spdlog.h>
+
 #include "proto/reply.hpp"
 
 namespace xchat {
@@ -8,6 +10,12 @@ void Call::ok(const nlohmann::json& result) const { peer_->reply(proto::encode_r
 
 void Call::fail(const Status& status) const {
   metrics_->count_error(status.code());
+  if (status.code() == ErrorCode::kInternal) {
+    // The detail (often SQLite's) is for the operator; the client only needs to retry.
+    spdlog::error("internal error: {}", status.message());
+    peer_->reply(proto::encode_error(id_, Status(ErrorCode::kInternal, "internal server error")));
+    return;
+  }
   peer_->reply(proto::encode_error(id_, status));
 }
 

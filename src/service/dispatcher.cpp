@@ -35,7 +35,13 @@ void Dispatcher::dispatch(const std::shared_ptr<net::Peer>& peer, std::string_vi
       if (!logged_in) {
         return call.fail(Status(ErrorCode::kUnauthenticated, "log in first (auth.login)"));
       }
-      if (Status s = refresh_principal(call); !s) return call.fail(s);
+      if (Status s = refresh_principal(call); !s) {
+        call.fail(s);
+        if (s.code() == ErrorCode::kAccountSuspended) {
+          call.peer()->close(net::CloseCode::kRevoked, "account suspended or deleted");
+        }
+        return;
+      }
       if (spec->access == Access::kSubscribed && settings_.get()->access.require_subscription &&
           !subscription_active(call.context().principal->subscription_until,
                                clock_.unix_seconds())) {
@@ -77,7 +83,6 @@ Status Dispatcher::refresh_principal(const Call& call) {
   auto account = store::accounts::find_by_id(**reader, p.account_id);
   if (!account) return account.status();
   if (!*account || (*account)->suspended) {
-    call.peer()->close(net::CloseCode::kRevoked, "account suspended or deleted");
     return Status(ErrorCode::kAccountSuspended, "this account is suspended or was deleted");
   }
   p.subscription_until = (*account)->subscription_until;

@@ -30,7 +30,8 @@ class Dispatcher {
 
  private:
   // Re-reads the caller's account when the cached copy is older than kAccountRefresh.
-  // Returns an error (and closes the session) when the account is gone or suspended.
+  // kAccountSuspended when the account is gone or suspended: the caller answers, then
+  // closes the session.
   Status refresh_principal(const Call& call);
 
   const Settings& settings_;

@@ -25,7 +25,11 @@ bool RateLimiter::try_acquire(const std::string& key, Rate rate) {
 bool RateLimiter::allowed(const std::string& key, Rate rate) {
   std::lock_guard lock(mu_);
   auto it = buckets_.find(key);
-  if (it == buckets_.end()) return true;
+  if (it == buckets_.end()) {
+    // Refused exactly when try_acquire would find no room for the new key's bucket.
+    if (buckets_.size() >= max_keys_) prune(rate);
+    return buckets_.size() < max_keys_;
+  }
   return refilled(it->second.tokens, clock_.now() - it->second.updated, rate) >= 1.0;
 }
 

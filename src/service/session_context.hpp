@@ -30,7 +30,9 @@ struct Challenge {
 struct SessionContext {
   static constexpr std::size_t kMaxOutstandingChallenges = 4;
 
-  std::string client_ip;  // after X-Forwarded-For resolution; the key of per-IP limits
+  // After X-Forwarded-For resolution, as net::limit_key (an IPv6 client counts as its /64);
+  // the key of per-address limits, and what logs show.
+  std::string client_ip;
   std::optional<Principal> principal;
   std::vector<Challenge> challenges;  // at most kMaxOutstandingChallenges, oldest first
 };
