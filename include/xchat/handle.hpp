@@ -14,6 +14,9 @@ struct Handle {
 };
 
 inline constexpr std::size_t kMaxHandleChars = 15;
+// How long a "handle" field may be on the wire. Longer than any handle, so a slightly
+// too long one is answered invalid_handle (or, at login, unknown_device), not too_large.
+inline constexpr std::size_t kMaxHandleFieldBytes = 64;
 
 // Parses a handle as typed by a user. Returns nullopt unless `text` is exactly a valid
 // handle (no surrounding spaces, the "@" is required).

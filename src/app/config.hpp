@@ -81,7 +81,7 @@ struct Config {
 
 // Parses and validates TOML text. `source_name` prefixes every error message, which names
 // the key, the bad value and what is allowed, e.g.
-//   "xchatd.toml: listen.port = 70000: must be 1..65535".
+//   "xchatd.toml: listen.port = 70000: must be an integer in 0..65535".
 // Unknown keys are errors. Keys left out keep their defaults.
 Result<Config> parse_config(std::string_view toml_text, std::string_view source_name);
 

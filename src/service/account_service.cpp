@@ -61,7 +61,7 @@ void AccountService::register_account(const Call& call) {
   if (policy == RegistrationPolicy::kClosed) {
     return call.fail(Status(ErrorCode::kRegistrationClosed, "registration is closed"));
   }
-  auto handle_text = proto::string_field(body, "handle", kMaxHandleChars + 1);
+  auto handle_text = proto::string_field(body, "handle", kMaxHandleFieldBytes);
   if (!handle_text) return call.fail(handle_text.status());
   auto handle = parse_handle(*handle_text);
   if (!handle) {
@@ -187,7 +187,7 @@ void AccountService::remove_device(const Call& call) {
 
 void AccountService::lookup(const Call& call) {
   const auto config = settings_.get();
-  auto handle_text = proto::string_field(call.body(), "handle", kMaxHandleChars + 1);
+  auto handle_text = proto::string_field(call.body(), "handle", kMaxHandleFieldBytes);
   if (!handle_text) return call.fail(handle_text.status());
   auto handle = parse_handle(*handle_text);
   if (!handle) {

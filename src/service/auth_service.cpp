@@ -41,6 +41,8 @@ void AuthService::challenge(const Call& call) {
 }
 
 void AuthService::fail_attempt(const Call& call, const Status& status) {
+  // The operator's view of brute force; never the handle text (client-chosen bytes).
+  spdlog::info("login refused from {}: {}", call.context().client_ip, to_string(status.code()));
   failures_.try_acquire(call.context().client_ip, failure_rate(*settings_.get()));
   call.fail(status);
 }
@@ -53,7 +55,7 @@ void AuthService::login(const Call& call) {
                             "too many failed logins from this address; try again later"));
   }
   const auto& body = call.body();
-  auto handle_text = proto::string_field(body, "handle", kMaxHandleChars + 1);
+  auto handle_text = proto::string_field(body, "handle", kMaxHandleFieldBytes);
   if (!handle_text) return fail_attempt(call, handle_text.status());
   auto device_id = proto::u32_field(body, "device_id", 1, kMaxDeviceId);
   if (!device_id) return fail_attempt(call, device_id.status());

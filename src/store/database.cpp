@@ -81,7 +81,10 @@ Result<std::unique_ptr<Database>> Database::open(const Options& options) {
       ? std::string("PRAGMA query_only=ON; PRAGMA foreign_keys=ON;")
       : "PRAGMA journal_mode=WAL; PRAGMA secure_delete=ON; PRAGMA foreign_keys=ON; "
         "PRAGMA synchronous=" + options.synchronous + ";";
-  if (Status s = db->exec(pragmas.c_str()); !s) return s;
+  // The first statement is where a file that is not a database shows: name it.
+  if (Status s = db->exec(pragmas.c_str()); !s) {
+    return Status(s.code(), options.path + ": " + s.message());
+  }
   return db;
 }
 

@@ -41,10 +41,10 @@ Status Writer::run(Work work) {
 void Writer::stop() {
   {
     std::lock_guard lock(mu_);
-    if (stopping_ && !thread_.joinable()) return;
     stopping_ = true;
   }
   cv_.notify_one();
+  std::lock_guard join(join_mu_);
   if (thread_.joinable()) thread_.join();
 }
 

@@ -51,7 +51,7 @@ class Writer {
   // Blocks until `work` has committed (or failed). For tools and tests, never an I/O thread.
   Status run(Work work);
 
-  // Commits everything already submitted, then joins the thread. Idempotent.
+  // Commits everything already submitted, then joins the thread. Idempotent; thread-safe.
   void stop();
 
  private:
@@ -73,6 +73,7 @@ class Writer {
   std::vector<Op> queue_;  // guarded by mu_
   bool stopping_ = false;  // guarded by mu_
 
+  std::mutex join_mu_;  // stop() may be called from several threads
   std::thread thread_;
 };
 

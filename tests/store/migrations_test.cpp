@@ -1,0 +1,272 @@
+#include "store/migrations.hpp"
+
+#include <gtest/gtest.h>
+
+#include <cstdlib>
+#include <filesystem>
+#include <fstream>
+#include <functional>
+#include <memory>
+#include <stdexcept>
+#include <string>
+#include <vector>
+
+#include "store/store.hpp"
+
+namespace xchat {
+namespace {
+
+using store::Database;
+
+constexpr const char* kUserVersion = "PRAGMA user_version";
+constexpr const char* kTableExists =
+    "SELECT count(*) FROM sqlite_master WHERE type = 'table' AND name = ?1";
+constexpr const char* kV1InsertAccount =
+    "INSERT INTO accounts (id, handle_key, handle, identity_key, created_at) "
+    "VALUES (7, '@alice', '@Alice', randomblob(32), 1700000000)";
+constexpr const char* kV1InsertDevice =
+    "INSERT INTO devices (account_id, device_id, device_key, created_at) "
+    "VALUES (7, 1, randomblob(32), 1700000001)";
+constexpr const char* kReadAccount =
+    "SELECT handle_key, handle, length(identity_key), created_at, suspended, "
+    "subscription_until IS NULL FROM accounts WHERE id = 7";
+constexpr const char* kReadDevice =
+    "SELECT device_id, length(device_key), created_at FROM devices WHERE account_id = 7";
+constexpr const char* kCountInvites = "SELECT count(*) FROM invites";
+constexpr const char* kCountAdminLog = "SELECT count(*) FROM admin_log";
+constexpr const char* kCountAccounts = "SELECT count(*) FROM accounts";
+
+// A directory under /tmp for one test, removed with everything in it.
+class TempDir {
+ public:
+  TempDir() {
+    std::string tmpl = "/tmp/xchat-migrations-XXXXXX";
+    if (mkdtemp(tmpl.data()) == nullptr) throw std::runtime_error("mkdtemp failed");
+    path_ = tmpl;
+  }
+  ~TempDir() { std::filesystem::remove_all(path_); }
+  const std::string& path() const { return path_; }
+  std::string file(const std::string& name) const { return path_ + "/" + name; }
+
+ private:
+  std::string path_;
+};
+
+std::unique_ptr<Database> open_db(const std::string& path) {
+  Database::Options options;
+  options.path = path;
+  options.synchronous = "NORMAL";
+  auto db = Database::open(options);
+  if (!db) ADD_FAILURE() << db.status().message();
+  return db ? std::move(*db) : nullptr;
+}
+
+std::int64_t user_version(Database& db) {
+  auto v = db.scalar(kUserVersion);
+  EXPECT_TRUE(v) << v.status().message();
+  return v ? *v : -1;
+}
+
+bool table_exists(Database& db, const char* name) {
+  auto q = db.query(kTableExists);
+  q.bind_text(1, name);
+  return q.step() && q.column_int(0) == 1;
+}
+
+std::int64_t count(Database& db, const char* sql) {
+  auto n = db.scalar(sql);
+  EXPECT_TRUE(n) << n.status().message();
+  return n ? *n : -1;
+}
+
+void expect_latest_schema(Database& db) {
+  EXPECT_EQ(user_version(db), static_cast<std::int64_t>(store::migrations().size()));
+  for (const char* table : {"accounts", "devices", "invites", "admin_log"}) {
+    EXPECT_TRUE(table_exists(db, table)) << table;
+  }
+}
+
+// Rows valid at each schema version (index = version), and the check that they survived
+// the upgrade to the latest version with the new columns at their defaults. A new
+// migration needs a new entry here: the upgrade from the version before it must be tested.
+struct VersionFixture {
+  std::function<void(Database&)> seed;
+  std::function<void(Database&)> verify;
+};
+
+const std::vector<VersionFixture>& fixtures() {
+  static const std::vector<VersionFixture> all = {
+      // Version 0: an empty file has no tables to fill.
+      {[](Database&) {}, [](Database& db) { EXPECT_EQ(count(db, kCountAccounts), 0); }},
+      // Version 1: accounts and devices, before subscriptions, invites and the admin log.
+      {[](Database& db) {
+         ASSERT_TRUE(db.exec(kV1InsertAccount));
+         ASSERT_TRUE(db.exec(kV1InsertDevice));
+       },
+       [](Database& db) {
+         auto a = db.query(kReadAccount);
+         ASSERT_TRUE(a.step()) << a.status().message();
+         EXPECT_EQ(a.column_text(0), "@alice");
+         EXPECT_EQ(a.column_text(1), "@Alice");
+         EXPECT_EQ(a.column_int(2), 32);
+         EXPECT_EQ(a.column_int(3), 1700000000);
+         EXPECT_EQ(a.column_int(4), 0);  // suspended
+         EXPECT_EQ(a.column_int(5), 1);  // subscription_until added as NULL: none
+         auto d = db.query(kReadDevice);
+         ASSERT_TRUE(d.step()) << d.status().message();
+         EXPECT_EQ(d.column_int(0), 1);
+         EXPECT_EQ(d.column_int(1), 32);
+         EXPECT_EQ(d.column_int(2), 1700000001);
+         EXPECT_EQ(count(db, kCountInvites), 0);
+         EXPECT_EQ(count(db, kCountAdminLog), 0);
+       }},
+  };
+  return all;
+}
+
+TEST(Migrations, EveryEarlierVersionHasAnUpgradeFixture) {
+  EXPECT_EQ(fixtures().size(), store::migrations().size());
+}
+
+TEST(Migrations, EmptyFileToLatest) {
+  TempDir dir;
+  auto db = open_db(dir.file("x.db"));
+  ASSERT_NE(db, nullptr);
+  EXPECT_EQ(user_version(*db), 0);
+  ASSERT_TRUE(store::migrate(*db));
+  expect_latest_schema(*db);
+}
+
+TEST(Migrations, FromEachEarlierVersionKeepsRows) {
+  const auto latest = static_cast<std::int64_t>(store::migrations().size());
+  for (std::int64_t v = 0; v < latest && v < static_cast<std::int64_t>(fixtures().size()); ++v) {
+    SCOPED_TRACE("from schema version " + std::to_string(v));
+    TempDir dir;
+    auto db = open_db(dir.file("x.db"));
+    ASSERT_NE(db, nullptr);
+    Status to_v = store::migrate(*db, v);
+    ASSERT_TRUE(to_v) << to_v.message();
+    ASSERT_EQ(user_version(*db), v);
+    const auto& fixture = fixtures()[static_cast<std::size_t>(v)];
+    fixture.seed(*db);
+    // Reopen, as an upgrade happens in a new process.
+    db.reset();
+    db = open_db(dir.file("x.db"));
+    ASSERT_NE(db, nullptr);
+    Status up = store::migrate(*db);
+    ASSERT_TRUE(up) << up.message();
+    expect_latest_schema(*db);
+    fixture.verify(*db);
+  }
+}
+
+TEST(Migrations, ReRunIsANoOp) {
+  TempDir dir;
+  auto db = open_db(dir.file("x.db"));
+  ASSERT_NE(db, nullptr);
+  ASSERT_TRUE(store::migrate(*db, 1));
+  fixtures()[1].seed(*db);
+  ASSERT_TRUE(store::migrate(*db));
+  Status again = store::migrate(*db);
+  ASSERT_TRUE(again) << again.message();
+  expect_latest_schema(*db);
+  fixtures()[1].verify(*db);
+  EXPECT_EQ(count(*db, kCountAccounts), 1);
+}
+
+TEST(Migrations, NewerSchemaIsRefused) {
+  TempDir dir;
+  const std::string path = dir.file("x.db");
+  auto db = open_db(path);
+  ASSERT_NE(db, nullptr);
+  ASSERT_TRUE(db->exec("PRAGMA user_version=99"));
+  Status s = store::migrate(*db);
+  ASSERT_FALSE(s);
+  EXPECT_EQ(s.message(), path + ": schema version 99 is newer than this xchatd knows (" +
+                             std::to_string(store::migrations().size()) + "); refusing to open it");
+  EXPECT_EQ(user_version(*db), 99);  // left untouched
+}
+
+TEST(Migrations, StoreOpenMigratesAFreshDirectory) {
+  TempDir dir;
+  store::Store::Options options;
+  options.data_dir = dir.file("data/nested");
+  auto opened = store::Store::open(options, nullptr);
+  ASSERT_TRUE(opened) << opened.status().message();
+  (*opened)->close();
+  opened = store::Store::open(options, nullptr);  // a restart on the same data
+  ASSERT_TRUE(opened) << opened.status().message();
+  auto reader = (*opened)->readers().acquire();
+  ASSERT_TRUE(reader) << reader.status().message();
+  expect_latest_schema(**reader);
+  EXPECT_EQ(std::filesystem::status(options.data_dir).permissions() & std::filesystem::perms::all,
+            std::filesystem::perms::owner_all);
+}
+
+TEST(Migrations, StoreOpenRefusesANewerSchema) {
+  TempDir dir;
+  {
+    auto db = open_db(store::Store::database_path(dir.path()));
+    ASSERT_NE(db, nullptr);
+    ASSERT_TRUE(db->exec("PRAGMA user_version=99"));
+  }
+  store::Store::Options options;
+  options.data_dir = dir.path();
+  auto opened = store::Store::open(options, nullptr);
+  ASSERT_FALSE(opened);
+  EXPECT_NE(opened.status().message().find("schema version 99 is newer"), std::string::npos)
+      << opened.status().message();
+}
+
+TEST(Migrations, StoreOpenRefusesAGarbageFile) {
+  TempDir dir;
+  {
+    std::ofstream out(store::Store::database_path(dir.path()), std::ios::binary);
+    for (int i = 0; i < 4096; ++i) out.put(static_cast<char>((i * 131 + 7) & 0xff));
+  }
+  store::Store::Options options;
+  options.data_dir = dir.path();
+  auto opened = store::Store::open(options, nullptr);
+  ASSERT_FALSE(opened);
+  EXPECT_EQ(opened.status().message(),
+            store::Store::database_path(dir.path()) + ": sqlite: file is not a database");
+}
+
+TEST(Migrations, StoreOpenRefusesADamagedDatabase) {
+  TempDir dir;
+  const std::string path = store::Store::database_path(dir.path());
+  {
+    store::Store::Options options;
+    options.data_dir = dir.path();
+    auto opened = store::Store::open(options, nullptr);
+    ASSERT_TRUE(opened) << opened.status().message();
+    Status filled = (*opened)->writer().run([](Database& db) -> Status {
+      for (int i = 0; i < 200; ++i) {
+        const std::string sql = "INSERT INTO admin_log (at, action, target, detail) VALUES (" +
+                                std::to_string(i) + ", 'test', 'target', '" +
+                                std::string(200, 'x') + "')";
+        if (Status s = db.exec(sql.c_str()); !s) return s;
+      }
+      return Status::ok();
+    });
+    ASSERT_TRUE(filled) << filled.message();
+  }  // the last connection closing checkpoints the WAL into the main file
+  ASSERT_FALSE(std::filesystem::exists(path + "-wal"));
+  const auto size = std::filesystem::file_size(path);
+  ASSERT_GT(size, 8 * 4096u);
+  {
+    // Keep page 1 (the header and schema) intact, overwrite the pages after it.
+    std::fstream f(path, std::ios::binary | std::ios::in | std::ios::out);
+    f.seekp(4096);
+    for (std::uintmax_t i = 4096; i < size; ++i) f.put(static_cast<char>((i * 37 + 11) & 0xff));
+  }
+  store::Store::Options options;
+  options.data_dir = dir.path();
+  auto opened = store::Store::open(options, nullptr);
+  ASSERT_FALSE(opened);
+  EXPECT_EQ(opened.status().message().rfind(path + ": PRAGMA quick_check failed: ", 0), 0u)
+      << opened.status().message();
+}
+
+}  // namespace
+}  // namespace xchat

@@ -1,0 +1,351 @@
+#include "store/writer.hpp"
+
+#include <gtest/gtest.h>
+
+#include <atomic>
+#include <chrono>
+#include <condition_variable>
+#include <cstdlib>
+#include <filesystem>
+#include <future>
+#include <memory>
+#include <mutex>
+#include <sstream>
+#include <stdexcept>
+#include <string>
+#include <thread>
+#include <vector>
+
+#include "metrics/metrics.hpp"
+
+namespace xchat {
+namespace {
+
+using store::Database;
+using store::Writer;
+using namespace std::chrono_literals;
+
+constexpr const char* kCreateTable = "CREATE TABLE t (k INTEGER PRIMARY KEY, v TEXT NOT NULL)";
+constexpr const char* kInsert = "INSERT INTO t (k, v) VALUES (?1, 'v')";
+constexpr const char* kCountRows = "SELECT count(*) FROM t";
+constexpr const char* kHasRow = "SELECT count(*) FROM t WHERE k = ?1";
+
+// Every wait in these tests is bounded by this; a healthy run never comes close.
+constexpr auto kPatience = 10s;
+
+class TempDir {
+ public:
+  TempDir() {
+    std::string tmpl = "/tmp/xchat-writer-XXXXXX";
+    if (mkdtemp(tmpl.data()) == nullptr) throw std::runtime_error("mkdtemp failed");
+    path_ = tmpl;
+  }
+  ~TempDir() { std::filesystem::remove_all(path_); }
+  std::string file(const std::string& name) const { return path_ + "/" + name; }
+
+ private:
+  std::string path_;
+};
+
+// A one-shot signal between threads, with a bounded wait.
+class Latch {
+ public:
+  void open() { promise_.set_value(); }
+  bool wait() { return future_.wait_for(kPatience) == std::future_status::ready; }
+
+ private:
+  std::promise<void> promise_;
+  std::shared_future<void> future_ = promise_.get_future().share();
+};
+
+// Collects each operation's outcome, in any thread, and waits for all of them.
+class Outcomes {
+ public:
+  explicit Outcomes(std::size_t expected) : statuses_(expected) {}
+
+  Writer::Done done(std::size_t i) {
+    return [this, i](Status s) {
+      std::lock_guard lock(mu_);
+      statuses_[i] = std::move(s);
+      if (++count_ == statuses_.size()) cv_.notify_all();
+    };
+  }
+  bool wait_all() {
+    std::unique_lock lock(mu_);
+    return cv_.wait_for(lock, kPatience, [this] { return count_ == statuses_.size(); });
+  }
+  Status at(std::size_t i) {
+    std::lock_guard lock(mu_);
+    return statuses_[i];
+  }
+
+ private:
+  std::mutex mu_;
+  std::condition_variable cv_;
+  std::vector<Status> statuses_;
+  std::size_t count_ = 0;
+};
+
+Writer::Work insert(std::int64_t key) {
+  return [key](Database& db) {
+    auto q = db.query(kInsert);
+    q.bind(1, key);
+    return q.run();
+  };
+}
+
+// A work item that holds the writer's transaction open until `release` opens.
+Writer::Work blocking_insert(std::int64_t key, Latch& started, Latch& release) {
+  return [key, &started, &release](Database& db) -> Status {
+    started.open();
+    if (!release.wait()) return Status(ErrorCode::kInternal, "never released");
+    return insert(key)(db);
+  };
+}
+
+// The value of an unlabelled metric in Prometheus text.
+std::uint64_t metric(const Metrics& metrics, const std::string& name) {
+  std::istringstream lines(metrics.render());
+  std::string line;
+  while (std::getline(lines, line)) {
+    if (line.rfind(name + " ", 0) == 0) return std::stoull(line.substr(name.size() + 1));
+  }
+  ADD_FAILURE() << "no metric " << name;
+  return 0;
+}
+
+class WriterTest : public ::testing::Test {
+ protected:
+  void SetUp() override {
+    auto db = open(false);
+    ASSERT_NE(db, nullptr);
+    ASSERT_TRUE(db->exec(kCreateTable));
+    writer_db_ = std::move(db);
+    reader_ = open(true);
+    ASSERT_NE(reader_, nullptr);
+  }
+
+  std::unique_ptr<Database> open(bool read_only) {
+    Database::Options options;
+    options.path = dir_.file("w.db");
+    options.read_only = read_only;
+    options.synchronous = "NORMAL";
+    auto db = Database::open(options);
+    if (!db) ADD_FAILURE() << db.status().message();
+    return db ? std::move(*db) : nullptr;
+  }
+
+  std::unique_ptr<Writer> start(std::size_t batch_max_ops = 512,
+                                std::chrono::microseconds window = 0us) {
+    Writer::Options options;
+    options.batch_max_ops = batch_max_ops;
+    options.batch_window = window;
+    return std::make_unique<Writer>(std::move(writer_db_), options, &metrics_);
+  }
+
+  // Read through a separate connection: sees committed data only.
+  std::int64_t rows() {
+    std::lock_guard lock(reader_mu_);
+    auto n = reader_->scalar(kCountRows);
+    EXPECT_TRUE(n) << n.status().message();
+    return n ? *n : -1;
+  }
+  bool has_row(std::int64_t key) {
+    std::lock_guard lock(reader_mu_);
+    auto q = reader_->query(kHasRow);
+    q.bind(1, key);
+    return q.step() && q.column_int(0) == 1;
+  }
+
+  TempDir dir_;
+  Metrics metrics_;
+  std::unique_ptr<Database> writer_db_;
+  std::mutex reader_mu_;
+  std::unique_ptr<Database> reader_;  // guarded by reader_mu_
+};
+
+TEST_F(WriterTest, RunBlocksUntilCommitted) {
+  auto writer = start();
+  Status s = writer->run(insert(1));
+  ASSERT_TRUE(s) << s.message();
+  EXPECT_TRUE(has_row(1));
+  EXPECT_EQ(metric(metrics_, "xchatd_store_transactions_total"), 1u);
+  EXPECT_EQ(metric(metrics_, "xchatd_store_operations_total"), 1u);
+}
+
+TEST_F(WriterTest, RunReturnsTheWorksError) {
+  auto writer = start();
+  ASSERT_TRUE(writer->run(insert(1)));
+  Status dup = writer->run(insert(1));
+  EXPECT_FALSE(dup);
+  EXPECT_EQ(dup.code(), ErrorCode::kInternal);
+  EXPECT_EQ(rows(), 1);
+}
+
+TEST_F(WriterTest, ConcurrentSubmissionsShareOneTransaction) {
+  Latch started;
+  Latch release;
+  constexpr std::size_t kThreads = 4;
+  constexpr std::size_t kPerThread = 50;
+  constexpr std::size_t kOps = 1 + kThreads * kPerThread;
+  Outcomes outcomes(kOps);
+  auto writer = start();
+  writer->submit(blocking_insert(0, started, release), outcomes.done(0));
+  ASSERT_TRUE(started.wait());
+
+  // While the first transaction is held open, every thread submits its operations.
+  std::vector<std::thread> submitters;
+  for (std::size_t t = 0; t < kThreads; ++t) {
+    submitters.emplace_back([&, t] {
+      for (std::size_t i = 0; i < kPerThread; ++i) {
+        const std::size_t n = 1 + t * kPerThread + i;
+        writer->submit(insert(static_cast<std::int64_t>(n)), outcomes.done(n));
+      }
+    });
+  }
+  for (auto& s : submitters) s.join();
+  EXPECT_EQ(rows(), 0);  // nothing is visible before its commit
+  release.open();
+
+  ASSERT_TRUE(outcomes.wait_all());
+  for (std::size_t i = 0; i < kOps; ++i) EXPECT_TRUE(outcomes.at(i)) << i;
+  EXPECT_EQ(rows(), static_cast<std::int64_t>(kOps));
+  // The held-open transaction, then one for everything that queued behind it.
+  EXPECT_EQ(metric(metrics_, "xchatd_store_operations_total"), kOps);
+  EXPECT_EQ(metric(metrics_, "xchatd_store_transactions_total"), 2u);
+}
+
+TEST_F(WriterTest, BatchesAreCappedAtBatchMaxOps) {
+  Latch started;
+  Latch release;
+  constexpr std::size_t kQueued = 100;
+  Outcomes outcomes(kQueued + 1);
+  auto writer = start(/*batch_max_ops=*/16);
+  writer->submit(blocking_insert(0, started, release), outcomes.done(0));
+  ASSERT_TRUE(started.wait());
+  for (std::size_t i = 1; i <= kQueued; ++i) {
+    writer->submit(insert(static_cast<std::int64_t>(i)), outcomes.done(i));
+  }
+  release.open();
+  ASSERT_TRUE(outcomes.wait_all());
+  EXPECT_EQ(rows(), static_cast<std::int64_t>(kQueued + 1));
+  EXPECT_EQ(metric(metrics_, "xchatd_store_transactions_total"), 1u + (kQueued + 15) / 16);
+}
+
+TEST_F(WriterTest, FailingOperationRollsBackAloneAndItsBatchCommits) {
+  Latch started;
+  Latch release;
+  Outcomes outcomes(4);
+  auto writer = start();
+  writer->submit(blocking_insert(1, started, release), outcomes.done(0));
+  ASSERT_TRUE(started.wait());
+  writer->submit(insert(2), outcomes.done(1));
+  // Writes a row, then fails: the row must go with it.
+  writer->submit(
+      [](Database& db) -> Status {
+        if (Status s = insert(3)(db); !s) return s;
+        return Status(ErrorCode::kHandleTaken, "refused after writing");
+      },
+      outcomes.done(2));
+  writer->submit(insert(4), outcomes.done(3));
+  release.open();
+  ASSERT_TRUE(outcomes.wait_all());
+
+  EXPECT_TRUE(outcomes.at(0));
+  EXPECT_TRUE(outcomes.at(1));
+  EXPECT_EQ(outcomes.at(2).code(), ErrorCode::kHandleTaken);
+  EXPECT_EQ(outcomes.at(2).message(), "refused after writing");
+  EXPECT_TRUE(outcomes.at(3));
+  EXPECT_TRUE(has_row(1));
+  EXPECT_TRUE(has_row(2));
+  EXPECT_FALSE(has_row(3));
+  EXPECT_TRUE(has_row(4));
+  EXPECT_EQ(metric(metrics_, "xchatd_store_transactions_total"), 2u);
+  EXPECT_EQ(metric(metrics_, "xchatd_store_transactions_failed_total"), 0u);
+}
+
+TEST_F(WriterTest, ConstraintViolationFailsOnlyThatOperation) {
+  Latch started;
+  Latch release;
+  Outcomes outcomes(3);
+  auto writer = start();
+  writer->submit(blocking_insert(1, started, release), outcomes.done(0));
+  ASSERT_TRUE(started.wait());
+  writer->submit(insert(1), outcomes.done(1));  // same key as the operation before it
+  writer->submit(insert(2), outcomes.done(2));
+  release.open();
+  ASSERT_TRUE(outcomes.wait_all());
+  EXPECT_TRUE(outcomes.at(0));
+  EXPECT_FALSE(outcomes.at(1));
+  EXPECT_TRUE(outcomes.at(2));
+  EXPECT_EQ(rows(), 2);
+}
+
+TEST_F(WriterTest, DoneRunsOnlyAfterCommit) {
+  constexpr std::size_t kOps = 20;
+  Outcomes outcomes(kOps);
+  std::atomic<int> visible_in_done{0};
+  auto writer = start();
+  for (std::size_t i = 0; i < kOps; ++i) {
+    writer->submit(insert(static_cast<std::int64_t>(i)), [&, i, done = outcomes.done(i)](Status s) {
+      if (s && has_row(static_cast<std::int64_t>(i))) ++visible_in_done;
+      done(std::move(s));
+    });
+  }
+  ASSERT_TRUE(outcomes.wait_all());
+  EXPECT_EQ(visible_in_done.load(), static_cast<int>(kOps));
+}
+
+TEST_F(WriterTest, StopCommitsEverythingAlreadySubmitted) {
+  Latch started;
+  Latch release;
+  constexpr std::size_t kQueued = 50;
+  Outcomes outcomes(kQueued + 1);
+  auto writer = start();
+  writer->submit(blocking_insert(0, started, release), outcomes.done(0));
+  ASSERT_TRUE(started.wait());
+  for (std::size_t i = 1; i <= kQueued; ++i) {
+    writer->submit(insert(static_cast<std::int64_t>(i)), outcomes.done(i));
+  }
+
+  std::thread stopper([&] { writer->stop(); });
+  // Once stop() has begun, submissions are refused at once; probe (with operations that
+  // write nothing) until one is, so the queued operations are known to meet a stopping writer.
+  std::atomic<bool> refused{false};
+  const auto deadline = std::chrono::steady_clock::now() + kPatience;
+  while (!refused && std::chrono::steady_clock::now() < deadline) {
+    writer->submit([](Database&) { return Status::ok(); },
+                   [&refused](Status s) {
+                     if (s.code() == ErrorCode::kUnavailable) refused = true;
+                   });
+    if (!refused) std::this_thread::sleep_for(1ms);
+  }
+  release.open();
+  stopper.join();
+
+  EXPECT_TRUE(refused);
+  ASSERT_TRUE(outcomes.wait_all());
+  for (std::size_t i = 0; i <= kQueued; ++i) EXPECT_TRUE(outcomes.at(i)) << i;
+  EXPECT_EQ(rows(), static_cast<std::int64_t>(kQueued + 1));
+}
+
+TEST_F(WriterTest, SubmitAfterStopIsUnavailable) {
+  auto writer = start();
+  ASSERT_TRUE(writer->run(insert(1)));
+  writer->stop();
+  writer->stop();  // idempotent
+
+  Status late;
+  bool called = false;
+  writer->submit(insert(2), [&](Status s) {
+    late = std::move(s);
+    called = true;
+  });
+  EXPECT_TRUE(called);  // at once, on the caller's thread
+  EXPECT_EQ(late.code(), ErrorCode::kUnavailable);
+  EXPECT_EQ(writer->run(insert(3)).code(), ErrorCode::kUnavailable);
+  EXPECT_EQ(rows(), 1);
+}
+
+}  // namespace
+}  // namespace xchat
