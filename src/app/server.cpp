@@ -126,16 +126,20 @@ void Server::reload() {
   if (!next) {
     spdlog::error("reload rejected, keeping the running configuration: {}",
                   next.status().message());
-  } else {
-    std::vector<std::string> needs_restart;
-    Config merged = merge_reloadable(*settings_.get(), *next, &needs_restart);
-    set_log_level(merged.log.level);
-    settings_.set(std::move(merged));
-    for (const auto& section : needs_restart) {
-      spdlog::warn("reload: changes to [{}] take effect after a restart", section);
-    }
-    spdlog::info("configuration reloaded from {}", config_path_);
+    // systemd waits for READY=1 after RELOADING=1 either way; STATUS tells the outcome.
+    notifier_.ready("reload rejected: " + next.status().message());
+    return;
   }
+  std::vector<std::string> needs_restart;
+  Config merged = merge_reloadable(*settings_.get(), *next, &needs_restart);
+  for (const auto& section : needs_restart) {
+    spdlog::warn("reload: changes to [{}] take effect after a restart", section);
+  }
+  // Said before the new level applies, so the confirmation is logged even when that level
+  // is stricter than info.
+  spdlog::info("configuration reloaded from {}", config_path_);
+  set_log_level(merged.log.level);
+  settings_.set(std::move(merged));
   notifier_.ready("configuration reloaded");
 }
 

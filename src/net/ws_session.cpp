@@ -76,8 +76,13 @@ template <class Stream>
 void WsSession<Stream>::on_accept(beast::error_code ec) {
   if (ec) {
     spdlog::debug("websocket accept from {} failed: {}", context_.client_ip, ec.message());
+    close_timer_.cancel();
     return;
   }
+  accepted_ = true;
+  // A close requested during the upgrade (a shutdown) waited for it: Beast's close
+  // handshake must not overlap the accept.
+  if (closing_) return start_close_handshake();
   schedule_ping();
   do_read();
 }
@@ -234,7 +239,7 @@ void WsSession<Stream>::begin_close(CloseCode code, std::string reason, bool dro
     beast::error_code ignored;
     beast::get_lowest_layer(self->ws_).socket().close(ignored);
   });
-  if (!writing_) start_close_handshake();
+  if (!writing_ && accepted_) start_close_handshake();
 }
 
 template <class Stream>

@@ -67,6 +67,7 @@ class WsSession final : public Peer, public std::enable_shared_from_this<WsSessi
   std::deque<std::shared_ptr<const std::string>> queue_;  // front is being written if writing_
   std::size_t queued_bytes_ = 0;
   std::size_t in_flight_ = 0;  // requests dispatched, reply not yet queued
+  bool accepted_ = false;      // the upgrade completed; before it no close handshake may start
   bool writing_ = false;
   bool reading_paused_ = false;
   bool ping_pending_ = false;

@@ -91,7 +91,19 @@ Daemon::Daemon(Overrides overrides) {
   if (::bind(notify_fd_, reinterpret_cast<sockaddr*>(&addr), sizeof addr) != 0) {
     throw std::runtime_error("cannot bind notify socket " + sock);
   }
-  start();
+  try {
+    start();
+  } catch (...) {
+    // A throwing constructor runs no destructor: clean up here.
+    if (pid_ > 0) {
+      ::kill(pid_, SIGKILL);
+      waitpid(pid_, nullptr, 0);
+    }
+    ::close(notify_fd_);
+    std::error_code ec;
+    fs::remove_all(dir_, ec);
+    throw;
+  }
 }
 
 Daemon::~Daemon() {
