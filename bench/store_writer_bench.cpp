@@ -5,15 +5,14 @@
 //
 //   build/bench/store_writer_bench [--seconds 3] [--dir /tmp/x] [--synchronous FULL]
 #include <CLI/CLI.hpp>
-#include <nlohmann/json.hpp>
-
 #include <atomic>
-#include <cmath>
 #include <chrono>
+#include <cmath>
 #include <condition_variable>
 #include <filesystem>
 #include <iostream>
 #include <mutex>
+#include <nlohmann/json.hpp>
 
 #include "crypto/random.hpp"
 #include "metrics/metrics.hpp"
@@ -85,8 +84,7 @@ Figures measure(const std::string& dir, const std::string& synchronous, std::siz
   const double seconds = std::chrono::duration<double>(Clock::now() - start).count();
   (*store)->close();
 
-  const auto transactions =
-      static_cast<double>(metrics.store_transactions() - transactions_before);
+  const auto transactions = static_cast<double>(metrics.store_transactions() - transactions_before);
   const double ops = static_cast<double>(committed.load());
   std::filesystem::remove_all(dir);
   return {ops / seconds, transactions / seconds, ops / transactions};
@@ -102,7 +100,8 @@ int main(int argc, char** argv) {
   std::vector<std::size_t> batches = {1, 16, 256};
   app.add_option("--seconds", seconds, "Seconds per batch size")->check(CLI::Range(1, 600));
   app.add_option("--dir", dir, "Scratch data directory (deleted)");
-  app.add_option("--synchronous", synchronous, "FULL or NORMAL")->check(CLI::IsMember({"FULL", "NORMAL"}));
+  app.add_option("--synchronous", synchronous, "FULL or NORMAL")
+      ->check(CLI::IsMember({"FULL", "NORMAL"}));
   app.add_option("--batch", batches, "Batch sizes");
   CLI11_PARSE(app, argc, argv);
   if (!xchat::crypto::init_sodium()) return 1;
@@ -114,7 +113,8 @@ int main(int argc, char** argv) {
                                 {"batch", batch},
                                 {"ops_per_second", std::round(f.ops_per_second)},
                                 {"transactions_per_second", std::round(f.transactions_per_second)},
-                                {"ops_per_transaction", std::round(f.ops_per_transaction * 10) / 10}}
+                                {"ops_per_transaction",
+                                 std::round(f.ops_per_transaction * 10) / 10}}
                      .dump()
               << std::endl;
   }

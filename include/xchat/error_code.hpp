@@ -8,29 +8,29 @@ namespace xchat {
 // Clients switch on the string form; never renumber or rename an existing code.
 enum class ErrorCode {
   kOk = 0,
-  kBadRequest,           // malformed JSON, missing or wrong-typed field, bad encoding
-  kUnknownType,          // "type" names no request
-  kTooLarge,             // a field or a collection over its limit
-  kUnauthenticated,      // request needs a logged-in session
-  kAlreadyAuthenticated, // login or register on a logged-in session
-  kRateLimited,          // a per-IP or per-account budget is exhausted
-  kInvalidHandle,        // not "@" + 1..15 of [A-Za-z0-9_]
-  kHandleTaken,          // handle registered already (case-insensitively)
-  kRegistrationClosed,   // access.registration = closed
-  kInviteRequired,       // access.registration = invite and no code given
-  kInviteInvalid,        // unknown, used or expired invite code
-  kBadSignature,         // an Ed25519 signature did not verify
-  kUnknownDevice,        // no such handle/device pair (login never tells which)
-  kDeviceExists,         // device id already used by the account
-  kTooManyDevices,       // limits.max_devices_per_account reached
-  kLastDevice,           // removing the only device would orphan the account
-  kNonceUnknown,         // login nonce not issued on this connection, or already used
-  kNonceExpired,         // login nonce older than limits.challenge_ttl_seconds
-  kAccountSuspended,     // an operator suspended the account
-  kSubscriptionRequired, // access.require_subscription and none active
-  kNotFound,             // the named object does not exist
-  kUnavailable,          // the server is shutting down or overloaded
-  kInternal,             // a server fault; the request may be retried
+  kBadRequest,            // malformed JSON, missing or wrong-typed field, bad encoding
+  kUnknownType,           // "type" names no request
+  kTooLarge,              // a field or a collection over its limit
+  kUnauthenticated,       // request needs a logged-in session
+  kAlreadyAuthenticated,  // login or register on a logged-in session
+  kRateLimited,           // a per-IP or per-account budget is exhausted
+  kInvalidHandle,         // not "@" + 1..15 of [A-Za-z0-9_]
+  kHandleTaken,           // handle registered already (case-insensitively)
+  kRegistrationClosed,    // access.registration = closed
+  kInviteRequired,        // access.registration = invite and no code given
+  kInviteInvalid,         // unknown, used or expired invite code
+  kBadSignature,          // an Ed25519 signature did not verify
+  kUnknownDevice,         // no such handle/device pair (login never tells which)
+  kDeviceExists,          // device id already used by the account
+  kTooManyDevices,        // limits.max_devices_per_account reached
+  kLastDevice,            // removing the only device would orphan the account
+  kNonceUnknown,          // login nonce not issued on this connection, or already used
+  kNonceExpired,          // login nonce older than limits.challenge_ttl_seconds
+  kAccountSuspended,      // an operator suspended the account
+  kSubscriptionRequired,  // access.require_subscription and none active
+  kNotFound,              // the named object does not exist
+  kUnavailable,           // the server is shutting down or overloaded
+  kInternal,              // a server fault; the request may be retried
 };
 
 std::string_view to_string(ErrorCode code);

@@ -54,7 +54,15 @@ std::optional<std::int64_t> parse_date(const std::string& text) {
 
 struct Args {
   enum class Command {
-    kNone, kInviteCreate, kGrant, kRevoke, kList, kSuspend, kUnsuspend, kDelete, kLog
+    kNone,
+    kInviteCreate,
+    kGrant,
+    kRevoke,
+    kList,
+    kSuspend,
+    kUnsuspend,
+    kDelete,
+    kLog
   } command = Command::kNone;
   std::string handle;
   int count = 1;
@@ -70,13 +78,16 @@ class AdminRunner {
 
   int run() {
     switch (args_.command) {
-      case Args::Command::kInviteCreate: return invite_create();
-      case Args::Command::kGrant: return grant();
+      case Args::Command::kInviteCreate:
+        return invite_create();
+      case Args::Command::kGrant:
+        return grant();
       case Args::Command::kRevoke:
         return change("subscription.revoke", "", [&](store::Database& db, const std::string& h) {
           return store::accounts::set_subscription(db, h, std::nullopt);
         });
-      case Args::Command::kList: return list();
+      case Args::Command::kList:
+        return list();
       case Args::Command::kSuspend:
         return change("account.suspend", "", [](store::Database& db, const std::string& h) {
           return store::accounts::set_suspended(db, h, true);
@@ -89,8 +100,10 @@ class AdminRunner {
         return change("account.delete", "", [](store::Database& db, const std::string& h) {
           return store::accounts::remove(db, h);
         });
-      case Args::Command::kLog: return show_log();
-      case Args::Command::kNone: break;
+      case Args::Command::kLog:
+        return show_log();
+      case Args::Command::kNone:
+        break;
     }
     return 1;
   }
@@ -111,7 +124,8 @@ class AdminRunner {
       if (Status a = apply(db, handle->key); !a) return a;
       return store::admin_log::append(db, {now, action, handle->key, detail});
     });
-    if (!s) return fail(s.code() == ErrorCode::kNotFound ? "no account " + args_.handle : s.message());
+    if (!s)
+      return fail(s.code() == ErrorCode::kNotFound ? "no account " + args_.handle : s.message());
     spdlog::info("admin: {} {} {}", action, handle->key, detail);
     std::cout << action << " " << handle->key << (detail.empty() ? "" : " " + detail) << "\n";
     return 0;
@@ -135,7 +149,8 @@ class AdminRunner {
   int invite_create() {
     const std::int64_t now = clock_.unix_seconds();
     std::optional<std::int64_t> expires;
-    if (args_.expires_days > 0) expires = now + static_cast<std::int64_t>(args_.expires_days) * 86400;
+    if (args_.expires_days > 0)
+      expires = now + static_cast<std::int64_t>(args_.expires_days) * 86400;
     std::vector<std::string> codes;
     for (int i = 0; i < args_.count; ++i) codes.push_back(new_invite_code());
     const std::string detail = std::to_string(codes.size()) + " codes" +
@@ -163,10 +178,9 @@ class AdminRunner {
       auto devices = store::accounts::devices(**reader, a.id);
       std::cout << a.handle << "\t" << format_date(a.created_at) << "\t"
                 << (a.suspended ? "suspended" : "active") << "\t"
-                << (a.subscription_until
-                        ? (*a.subscription_until > now ? "until " : "expired ") +
-                              format_date(*a.subscription_until)
-                        : std::string("none"))
+                << (a.subscription_until ? (*a.subscription_until > now ? "until " : "expired ") +
+                                               format_date(*a.subscription_until)
+                                         : std::string("none"))
                 << "\t" << (devices ? devices->size() : 0) << "\n";
     }
     return 0;
@@ -210,9 +224,12 @@ std::function<int(const Config&)> add_admin_commands(CLI::App& admin) {
   auto* grant = sub->add_subcommand("grant", "Grant a subscription");
   grant->add_option("handle", args->handle, "@handle")->required();
   auto* until = grant->add_option("--until", args->until, "Last day, YYYY-MM-DD (UTC)");
-  grant->add_option("--days", args->days, "Days from now")->check(CLI::Range(1, 36500))->excludes(until);
+  grant->add_option("--days", args->days, "Days from now")
+      ->check(CLI::Range(1, 36500))
+      ->excludes(until);
   grant->callback([args, grant] {
-    if (args->until.empty() && args->days == 0) throw CLI::ValidationError("give --until or --days");
+    if (args->until.empty() && args->days == 0)
+      throw CLI::ValidationError("give --until or --days");
     args->command = C::kGrant;
     (void)grant;
   });
@@ -226,9 +243,11 @@ std::function<int(const Config&)> add_admin_commands(CLI::App& admin) {
 
   auto* account = admin.add_subcommand("account", "Suspend, unsuspend or delete an account");
   account->require_subcommand(1);
-  for (auto [name, help, command] : {std::tuple{"suspend", "Refuse logins; live sessions close at their next request", C::kSuspend},
-                                     std::tuple{"unsuspend", "Allow logins again", C::kUnsuspend},
-                                     std::tuple{"delete", "Delete the account and its devices", C::kDelete}}) {
+  for (auto [name, help, command] :
+       {std::tuple{"suspend", "Refuse logins; live sessions close at their next request",
+                   C::kSuspend},
+        std::tuple{"unsuspend", "Allow logins again", C::kUnsuspend},
+        std::tuple{"delete", "Delete the account and its devices", C::kDelete}}) {
     auto* cmd = account->add_subcommand(name, help);
     cmd->add_option("handle", args->handle, "@handle")->required();
     cmd->callback(set(command));

@@ -93,59 +93,84 @@ Complaint one_of(const std::string& s, std::initializer_list<std::string_view> a
 const std::vector<Field>& schema() {
   constexpr std::int64_t kMaxInt = 1LL << 40;
   static const std::vector<Field> fields = {
-      string("listen", "address", [](Config& c) -> auto& { return c.listen.address; },
-             [](const std::string& s) -> Complaint {
-               return net::is_ip_address(s) ? "" : "must be an IPv4 or IPv6 address";
-             }),
-      integer("listen", "port", 0, 65535, [](Config& c) -> auto& { return c.listen.port; }),
-      string("server", "name", [](Config& c) -> auto& { return c.server.name; }, non_empty),
-      integer("server", "threads", 0, 256, [](Config& c) -> auto& { return c.server.threads; }),
-      string("server", "data_dir", [](Config& c) -> auto& { return c.server.data_dir; },
-             non_empty),
-      string("tls", "cert", [](Config& c) -> auto& { return c.tls.cert; }, any_string),
-      string("tls", "key", [](Config& c) -> auto& { return c.tls.key; }, any_string),
-      string_list("http", "trusted_proxies",
-                  [](Config& c) -> auto& { return c.http.trusted_proxies; },
-                  [](const std::string& s) -> Complaint {
-                    return net::AddressMatcher::parse_entry(s) ? ""
-                                                               : "entries must be IPs or CIDRs";
-                  }),
-      string_list("http", "allowed_origins",
-                  [](Config& c) -> auto& { return c.http.allowed_origins; }, non_empty),
-      integer("limits", "max_frame_bytes", 1024, 64 << 20,
-              [](Config& c) -> auto& { return c.limits.max_frame_bytes; }),
-      integer("limits", "max_outbound_queue_bytes", 16 * 1024, 1LL << 32,
-              [](Config& c) -> auto& { return c.limits.max_outbound_queue_bytes; }),
-      integer("limits", "max_connections", 1, 10'000'000,
-              [](Config& c) -> auto& { return c.limits.max_connections; }),
-      integer("limits", "max_connections_per_ip", 1, 10'000'000,
-              [](Config& c) -> auto& { return c.limits.max_connections_per_ip; }),
-      integer("limits", "max_requests_in_flight", 1, 65536,
-              [](Config& c) -> auto& { return c.limits.max_requests_in_flight; }),
-      integer("limits", "handshake_timeout_seconds", 1, 3600,
-              [](Config& c) -> auto& { return c.limits.handshake_timeout_seconds; }),
-      integer("limits", "idle_timeout_seconds", 2, 86400,
-              [](Config& c) -> auto& { return c.limits.idle_timeout_seconds; }),
-      integer("limits", "ping_interval_seconds", 1, 86400,
-              [](Config& c) -> auto& { return c.limits.ping_interval_seconds; }),
-      integer("limits", "challenge_ttl_seconds", 1, 3600,
-              [](Config& c) -> auto& { return c.limits.challenge_ttl_seconds; }),
-      integer("limits", "login_failures_per_ip_per_minute", 1, kMaxInt,
-              [](Config& c) -> auto& { return c.limits.login_failures_per_ip_per_minute; }),
-      integer("limits", "registrations_per_ip_per_hour", 1, kMaxInt,
-              [](Config& c) -> auto& { return c.limits.registrations_per_ip_per_hour; }),
-      integer("limits", "lookups_per_account_per_minute", 1, kMaxInt,
-              [](Config& c) -> auto& { return c.limits.lookups_per_account_per_minute; }),
-      integer("limits", "max_devices_per_account", 1, 1000,
-              [](Config& c) -> auto& { return c.limits.max_devices_per_account; }),
-      string("storage", "synchronous", [](Config& c) -> auto& { return c.storage.synchronous; },
-             [](const std::string& s) { return one_of(s, {"FULL", "NORMAL"}); }),
-      integer("storage", "batch_window_us", 0, 100'000,
-              [](Config& c) -> auto& { return c.storage.batch_window_us; }),
-      integer("storage", "batch_max_ops", 1, 65536,
-              [](Config& c) -> auto& { return c.storage.batch_max_ops; }),
-      integer("storage", "busy_timeout_ms", 0, 600'000,
-              [](Config& c) -> auto& { return c.storage.busy_timeout_ms; }),
+      string(
+          "listen", "address", [](Config & c) -> auto& { return c.listen.address; },
+          [](const std::string& s) -> Complaint {
+            return net::is_ip_address(s) ? "" : "must be an IPv4 or IPv6 address";
+          }),
+      integer(
+          "listen", "port", 0, 65535, [](Config & c) -> auto& { return c.listen.port; }),
+      string(
+          "server", "name", [](Config & c) -> auto& { return c.server.name; }, non_empty),
+      integer(
+          "server", "threads", 0, 256, [](Config & c) -> auto& { return c.server.threads; }),
+      string(
+          "server", "data_dir", [](Config & c) -> auto& { return c.server.data_dir; }, non_empty),
+      string(
+          "tls", "cert", [](Config & c) -> auto& { return c.tls.cert; }, any_string),
+      string(
+          "tls", "key", [](Config & c) -> auto& { return c.tls.key; }, any_string),
+      string_list(
+          "http", "trusted_proxies", [](Config & c) -> auto& { return c.http.trusted_proxies; },
+          [](const std::string& s) -> Complaint {
+            return net::AddressMatcher::parse_entry(s) ? "" : "entries must be IPs or CIDRs";
+          }),
+      string_list(
+          "http", "allowed_origins", [](Config & c) -> auto& { return c.http.allowed_origins; },
+          non_empty),
+      integer(
+          "limits", "max_frame_bytes", 1024, 64 << 20,
+          [](Config & c) -> auto& { return c.limits.max_frame_bytes; }),
+      integer(
+          "limits", "max_outbound_queue_bytes", 16 * 1024, 1LL << 32,
+          [](Config & c) -> auto& { return c.limits.max_outbound_queue_bytes; }),
+      integer(
+          "limits", "max_connections", 1, 10'000'000,
+          [](Config & c) -> auto& { return c.limits.max_connections; }),
+      integer(
+          "limits", "max_connections_per_ip", 1, 10'000'000,
+          [](Config & c) -> auto& { return c.limits.max_connections_per_ip; }),
+      integer(
+          "limits", "max_requests_in_flight", 1, 65536,
+          [](Config & c) -> auto& { return c.limits.max_requests_in_flight; }),
+      integer(
+          "limits", "handshake_timeout_seconds", 1, 3600,
+          [](Config & c) -> auto& { return c.limits.handshake_timeout_seconds; }),
+      integer(
+          "limits", "idle_timeout_seconds", 2, 86400,
+          [](Config & c) -> auto& { return c.limits.idle_timeout_seconds; }),
+      integer(
+          "limits", "ping_interval_seconds", 1, 86400,
+          [](Config & c) -> auto& { return c.limits.ping_interval_seconds; }),
+      integer(
+          "limits", "challenge_ttl_seconds", 1, 3600,
+          [](Config & c) -> auto& { return c.limits.challenge_ttl_seconds; }),
+      integer(
+          "limits", "login_failures_per_ip_per_minute", 1, kMaxInt,
+          [](Config & c) -> auto& { return c.limits.login_failures_per_ip_per_minute; }),
+      integer(
+          "limits", "registrations_per_ip_per_hour", 1, kMaxInt,
+          [](Config & c) -> auto& { return c.limits.registrations_per_ip_per_hour; }),
+      integer(
+          "limits", "lookups_per_account_per_minute", 1, kMaxInt,
+          [](Config & c) -> auto& { return c.limits.lookups_per_account_per_minute; }),
+      integer(
+          "limits", "max_devices_per_account", 1, 1000,
+          [](Config & c) -> auto& { return c.limits.max_devices_per_account; }),
+      string(
+          "storage", "synchronous", [](Config & c) -> auto& { return c.storage.synchronous; },
+          [](const std::string& s) {
+            return one_of(s, {"FULL", "NORMAL"});
+          }),
+      integer(
+          "storage", "batch_window_us", 0, 100'000,
+          [](Config & c) -> auto& { return c.storage.batch_window_us; }),
+      integer(
+          "storage", "batch_max_ops", 1, 65536,
+          [](Config & c) -> auto& { return c.storage.batch_max_ops; }),
+      integer(
+          "storage", "busy_timeout_ms", 0, 600'000,
+          [](Config & c) -> auto& { return c.storage.busy_timeout_ms; }),
       {"access", "registration",
        [](const toml::node& n, Config& c) -> Complaint {
          const auto* v = n.as_string();
@@ -161,12 +186,14 @@ const std::vector<Field>& schema() {
          }
          return {};
        }},
-      boolean("access", "require_subscription",
-              [](Config& c) -> auto& { return c.access.require_subscription; }),
-      string("log", "level", [](Config& c) -> auto& { return c.log.level; },
-             [](const std::string& s) {
-               return one_of(s, {"trace", "debug", "info", "warn", "error", "critical", "off"});
-             }),
+      boolean(
+          "access", "require_subscription",
+          [](Config & c) -> auto& { return c.access.require_subscription; }),
+      string(
+          "log", "level", [](Config & c) -> auto& { return c.log.level; },
+          [](const std::string& s) {
+            return one_of(s, {"trace", "debug", "info", "warn", "error", "critical", "off"});
+          }),
   };
   return fields;
 }
@@ -220,7 +247,8 @@ Result<Config> parse_config(std::string_view toml_text, std::string_view source_
       return Status(ErrorCode::kBadRequest,
                     src + ": " + section + ": unknown section; allowed: " + allowed_names({}));
     }
-    if (table == nullptr) return Status(ErrorCode::kBadRequest, src + ": " + section + ": must be a table");
+    if (table == nullptr)
+      return Status(ErrorCode::kBadRequest, src + ": " + section + ": must be a table");
     for (auto&& [key, node] : *table) {
       const std::string name = section + "." + std::string(key.str());
       const Field* field = nullptr;
@@ -228,22 +256,23 @@ Result<Config> parse_config(std::string_view toml_text, std::string_view source_
         if (f.section == section && f.key == key.str()) field = &f;
       }
       if (field == nullptr) {
-        return Status(ErrorCode::kBadRequest, src + ": " + name + ": unknown setting; allowed in [" +
-                                                  section + "]: " + allowed_names(section));
+        return Status(ErrorCode::kBadRequest, src + ": " + name +
+                                                  ": unknown setting; allowed in [" + section +
+                                                  "]: " + allowed_names(section));
       }
       if (Complaint bad = field->apply(node, config); !bad.empty()) {
-        return Status(ErrorCode::kBadRequest, src + ": " + name + " = " + render(node) + ": " + bad);
+        return Status(ErrorCode::kBadRequest,
+                      src + ": " + name + " = " + render(node) + ": " + bad);
       }
     }
   }
 
   const auto& l = config.limits;
   if (l.ping_interval_seconds >= l.idle_timeout_seconds) {
-    return Status(ErrorCode::kBadRequest,
-                  src + ": limits.ping_interval_seconds = " +
-                      std::to_string(l.ping_interval_seconds) +
-                      ": must be less than limits.idle_timeout_seconds (" +
-                      std::to_string(l.idle_timeout_seconds) + ")");
+    return Status(ErrorCode::kBadRequest, src + ": limits.ping_interval_seconds = " +
+                                              std::to_string(l.ping_interval_seconds) +
+                                              ": must be less than limits.idle_timeout_seconds (" +
+                                              std::to_string(l.idle_timeout_seconds) + ")");
   }
   if (config.tls.cert.empty() != config.tls.key.empty()) {
     return Status(ErrorCode::kBadRequest,
@@ -288,9 +317,12 @@ Config merge_reloadable(const Config& running, const Config& reloaded,
 
 std::string_view to_string(RegistrationPolicy policy) {
   switch (policy) {
-    case RegistrationPolicy::kOpen: return "open";
-    case RegistrationPolicy::kInvite: return "invite";
-    case RegistrationPolicy::kClosed: return "closed";
+    case RegistrationPolicy::kOpen:
+      return "open";
+    case RegistrationPolicy::kInvite:
+      return "invite";
+    case RegistrationPolicy::kClosed:
+      return "closed";
   }
   return "open";
 }

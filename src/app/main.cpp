@@ -1,6 +1,5 @@
 // xchatd: the end-to-end-encrypted chat server. docs/architecture.md tours the source.
 #include <CLI/CLI.hpp>
-
 #include <iostream>
 
 #include "app/admin_command.hpp"

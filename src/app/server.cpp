@@ -62,12 +62,13 @@ int Server::run() {
 
   auth_ = std::make_unique<AuthService>(settings_, *store_, clock_, registry_, metrics_);
   accounts_ = std::make_unique<AccountService>(settings_, *store_, clock_, registry_);
-  dispatcher_ = std::make_unique<Dispatcher>(settings_, *store_, clock_, metrics_, *auth_, *accounts_);
-  net_ = std::make_unique<net::NetContext>(net::NetContext{
-      settings_, metrics_, *dispatcher_, registry_, limiter_, tls_.get(), [this] {
-        auto reader = store_->readers().acquire();
-        return reader.is_ok() && (*reader)->scalar("SELECT 1").is_ok();
-      }});
+  dispatcher_ =
+      std::make_unique<Dispatcher>(settings_, *store_, clock_, metrics_, *auth_, *accounts_);
+  net_ = std::make_unique<net::NetContext>(
+      net::NetContext{settings_, metrics_, *dispatcher_, registry_, limiter_, tls_.get(), [this] {
+                        auto reader = store_->readers().acquire();
+                        return reader.is_ok() && (*reader)->scalar("SELECT 1").is_ok();
+                      }});
 
   const auto endpoint = boost::asio::ip::tcp::endpoint(
       boost::asio::ip::make_address(config->listen.address), config->listen.port);

@@ -1,14 +1,13 @@
 #pragma once
 
-#include <memory>
-#include <string>
-#include <thread>
-#include <vector>
-
 #include <boost/asio/io_context.hpp>
 #include <boost/asio/signal_set.hpp>
 #include <boost/asio/ssl/context.hpp>
 #include <boost/asio/steady_timer.hpp>
+#include <memory>
+#include <string>
+#include <thread>
+#include <vector>
 
 #include "app/settings.hpp"
 #include "app/systemd_notifier.hpp"

@@ -11,7 +11,8 @@ namespace xchat {
 // one per use and keep it for the duration of that use. Thread-safe.
 class Settings {
  public:
-  explicit Settings(Config initial) : current_(std::make_shared<const Config>(std::move(initial))) {}
+  explicit Settings(Config initial)
+      : current_(std::make_shared<const Config>(std::move(initial))) {}
 
   std::shared_ptr<const Config> get() const { return current_.load(std::memory_order_acquire); }
   void set(Config next) {

@@ -81,8 +81,8 @@ std::string Metrics::render() const {
   }
   cumulative += commit_buckets_.back().load(kRelaxed);
   o << "xchatd_store_commit_seconds_bucket{le=\"+Inf\"} " << cumulative << '\n'
-    << "xchatd_store_commit_seconds_sum " << static_cast<double>(commit_sum_ns_.load(kRelaxed)) / 1e9
-    << '\n'
+    << "xchatd_store_commit_seconds_sum "
+    << static_cast<double>(commit_sum_ns_.load(kRelaxed)) / 1e9 << '\n'
     << "xchatd_store_commit_seconds_count " << cumulative << '\n';
 
   gauge("process_resident_memory_bytes", "Resident memory size in bytes.", resident_bytes());

@@ -19,10 +19,10 @@ class Metrics {
   static constexpr std::array<double, 12> kCommitBuckets = {
       0.0001, 0.00025, 0.0005, 0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 1.0};
 
-  std::atomic<std::int64_t> connections_open{0};       // TCP connections, any protocol
-  std::atomic<std::int64_t> websocket_sessions{0};     // upgraded connections
-  std::atomic<std::int64_t> sessions_authenticated{0}; // logged-in sessions
-  std::atomic<std::uint64_t> connections_rejected{0};  // refused by a connection limit
+  std::atomic<std::int64_t> connections_open{0};        // TCP connections, any protocol
+  std::atomic<std::int64_t> websocket_sessions{0};      // upgraded connections
+  std::atomic<std::int64_t> sessions_authenticated{0};  // logged-in sessions
+  std::atomic<std::uint64_t> connections_rejected{0};   // refused by a connection limit
   std::atomic<std::uint64_t> frames_in{0};
   std::atomic<std::uint64_t> frames_out{0};
   std::atomic<std::uint64_t> slow_consumer_closes{0};  // closed with 1008, queue overflow

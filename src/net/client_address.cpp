@@ -22,8 +22,8 @@ boost::asio::ip::address resolve_client_address(const boost::asio::ip::address& 
     const auto comma = forwarded_for.rfind(',');
     const std::string_view hop =
         trim(comma == std::string_view::npos ? forwarded_for : forwarded_for.substr(comma + 1));
-    forwarded_for = comma == std::string_view::npos ? std::string_view{}
-                                                    : forwarded_for.substr(0, comma);
+    forwarded_for =
+        comma == std::string_view::npos ? std::string_view{} : forwarded_for.substr(0, comma);
     boost::system::error_code ec;
     const auto next = boost::asio::ip::make_address(hop, ec);
     if (ec) break;

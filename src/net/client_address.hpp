@@ -1,9 +1,8 @@
 #pragma once
 
+#include <boost/asio/ip/address.hpp>
 #include <string>
 #include <string_view>
-
-#include <boost/asio/ip/address.hpp>
 
 #include "net/address_matcher.hpp"
 

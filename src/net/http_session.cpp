@@ -3,7 +3,6 @@
 #include <spdlog/spdlog.h>
 
 #include <algorithm>
-
 #include <boost/beast/websocket.hpp>
 
 #include "net/client_address.hpp"
@@ -56,9 +55,9 @@ void HttpSession<Stream>::run() {
   const auto timeout = std::chrono::seconds(net_.settings.get()->limits.handshake_timeout_seconds);
   beast::get_lowest_layer(stream_).expires_after(timeout);
   if constexpr (kIsTls<Stream>) {
-    stream_.async_handshake(boost::asio::ssl::stream_base::server,
-                            beast::bind_front_handler(&HttpSession::on_handshake,
-                                                      this->shared_from_this()));
+    stream_.async_handshake(
+        boost::asio::ssl::stream_base::server,
+        beast::bind_front_handler(&HttpSession::on_handshake, this->shared_from_this()));
   } else {
     do_read();
   }
@@ -93,9 +92,8 @@ void HttpSession<Stream>::on_read(beast::error_code ec, std::size_t) {
   }
   Request request = parser_->release();
   const auto config = net_.settings.get();
-  const std::string client_ip =
-      limit_key(resolve_client_address(peer_address_, request["X-Forwarded-For"],
-                                       AddressMatcher(config->http.trusted_proxies)));
+  const std::string client_ip = limit_key(resolve_client_address(
+      peer_address_, request["X-Forwarded-For"], AddressMatcher(config->http.trusted_proxies)));
 
   auto make = [&request](http::status status, std::string_view content_type, std::string body) {
     Response res{status, request.version()};
@@ -133,7 +131,8 @@ void HttpSession<Stream>::on_read(beast::error_code ec, std::size_t) {
     return respond(std::move(res));
   }
   if (path == "/healthz") {
-    if (net_.healthy()) return respond(make(http::status::ok, "application/json", "{\"status\":\"ok\"}\n"));
+    if (net_.healthy())
+      return respond(make(http::status::ok, "application/json", "{\"status\":\"ok\"}\n"));
     return respond(make(http::status::service_unavailable, "application/json",
                         "{\"status\":\"unavailable\"}\n"));
   }
@@ -145,15 +144,17 @@ void HttpSession<Stream>::on_read(beast::error_code ec, std::size_t) {
 
 template <class Stream>
 void HttpSession<Stream>::upgrade(Request request, const std::string& client_ip) {
-  auto address = net_.limiter.admit_ip(client_ip, net_.settings.get()->limits.max_connections_per_ip);
+  auto address =
+      net_.limiter.admit_ip(client_ip, net_.settings.get()->limits.max_connections_per_ip);
   if (!address) {
     spdlog::info("refused connection from {}: limits.max_connections_per_ip", client_ip);
     Response res{http::status::service_unavailable, request.version()};
     res.set(http::field::content_type, "application/json");
     res.set(http::field::retry_after, "10");
     res.keep_alive(false);
-    res.body() = R"({"error":{"code":"too_many_connections","message":"too many connections from this address"}})"
-                 "\n";
+    res.body() =
+        R"({"error":{"code":"too_many_connections","message":"too many connections from this address"}})"
+        "\n";
     res.prepare_payload();
     return respond(std::move(res));
   }
@@ -168,9 +169,9 @@ template <class Stream>
 void HttpSession<Stream>::respond(Response response) {
   const bool keep_alive = response.keep_alive();
   response_ = std::make_shared<Response>(std::move(response));
-  http::async_write(stream_, *response_,
-                    beast::bind_front_handler(&HttpSession::on_write, this->shared_from_this(),
-                                              keep_alive));
+  http::async_write(
+      stream_, *response_,
+      beast::bind_front_handler(&HttpSession::on_write, this->shared_from_this(), keep_alive));
 }
 
 template <class Stream>

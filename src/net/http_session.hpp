@@ -1,11 +1,10 @@
 #pragma once
 
-#include <memory>
-#include <optional>
-
 #include <boost/beast/core.hpp>
 #include <boost/beast/http.hpp>
 #include <boost/beast/ssl.hpp>
+#include <memory>
+#include <optional>
 
 #include "net/connection_limiter.hpp"
 #include "net/net_context.hpp"

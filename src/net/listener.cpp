@@ -15,7 +15,10 @@ namespace beast = boost::beast;
 using boost::asio::ip::tcp;
 
 Listener::Listener(boost::asio::io_context& ioc, NetContext& net)
-    : ioc_(ioc), net_(net), acceptor_(boost::asio::make_strand(ioc)), backoff_(acceptor_.get_executor()) {}
+    : ioc_(ioc),
+      net_(net),
+      acceptor_(boost::asio::make_strand(ioc)),
+      backoff_(acceptor_.get_executor()) {}
 
 Result<std::shared_ptr<Listener>> Listener::open(boost::asio::io_context& ioc,
                                                  tcp::endpoint endpoint, NetContext& net) {
@@ -63,7 +66,7 @@ void Listener::on_accept(beast::error_code ec, tcp::socket socket) {
     socket.set_option(tcp::no_delay(true), ec);
     if (net_.tls != nullptr) {
       std::make_shared<HttpSession<beast::ssl_stream<beast::tcp_stream>>>(std::move(socket), net_,
-                                                                           std::move(*ticket))
+                                                                          std::move(*ticket))
           ->run();
     } else {
       std::make_shared<HttpSession<beast::tcp_stream>>(std::move(socket), net_, std::move(*ticket))

@@ -1,10 +1,9 @@
 #pragma once
 
-#include <memory>
-
 #include <boost/asio/io_context.hpp>
 #include <boost/asio/ip/tcp.hpp>
 #include <boost/asio/steady_timer.hpp>
+#include <memory>
 
 #include "net/net_context.hpp"
 #include "xchat/status.hpp"

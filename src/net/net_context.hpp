@@ -1,8 +1,7 @@
 #pragma once
 
-#include <functional>
-
 #include <boost/asio/ssl/context.hpp>
+#include <functional>
 
 #include "app/settings.hpp"
 #include "metrics/metrics.hpp"

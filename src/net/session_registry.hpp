@@ -37,7 +37,7 @@ class SessionRegistry {
  private:
   mutable std::mutex mu_;
   std::unordered_map<const Peer*, std::weak_ptr<Peer>> sessions_;  // guarded by mu_
-  std::map<DeviceAddress, std::weak_ptr<Peer>> devices_;            // guarded by mu_
+  std::map<DeviceAddress, std::weak_ptr<Peer>> devices_;           // guarded by mu_
 };
 
 }  // namespace xchat::net

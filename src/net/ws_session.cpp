@@ -68,8 +68,8 @@ void WsSession<Stream>::run(beast::http::request<beast::http::string_body> reque
   ws_.read_message_max(static_cast<std::size_t>(limits.max_frame_bytes));
   ws_.auto_fragment(false);
   net_.registry.add(this->shared_from_this());
-  ws_.async_accept(request, beast::bind_front_handler(&WsSession::on_accept,
-                                                      this->shared_from_this()));
+  ws_.async_accept(request,
+                   beast::bind_front_handler(&WsSession::on_accept, this->shared_from_this()));
 }
 
 template <class Stream>
@@ -109,7 +109,8 @@ void WsSession<Stream>::on_read(beast::error_code ec, std::size_t) {
     buffer_.consume(buffer_.size());
     net_.metrics.count_error(ErrorCode::kBadRequest);
     enqueue(std::make_shared<const std::string>(proto::encode_error(
-        nullptr, Status(ErrorCode::kBadRequest, "binary frames are not accepted; send JSON text"))));
+        nullptr,
+        Status(ErrorCode::kBadRequest, "binary frames are not accepted; send JSON text"))));
   } else {
     const auto data = buffer_.cdata();
     const std::string_view frame(static_cast<const char*>(data.data()), data.size());

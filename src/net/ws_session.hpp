@@ -1,14 +1,13 @@
 #pragma once
 
-#include <deque>
-#include <memory>
-#include <string>
-
 #include <boost/asio/steady_timer.hpp>
 #include <boost/beast/core.hpp>
 #include <boost/beast/http.hpp>
 #include <boost/beast/ssl.hpp>
 #include <boost/beast/websocket.hpp>
+#include <deque>
+#include <memory>
+#include <string>
 
 #include "net/connection_limiter.hpp"
 #include "net/net_context.hpp"

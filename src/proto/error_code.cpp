@@ -4,30 +4,54 @@ namespace xchat {
 
 std::string_view to_string(ErrorCode code) {
   switch (code) {
-    case ErrorCode::kOk: return "ok";
-    case ErrorCode::kBadRequest: return "bad_request";
-    case ErrorCode::kUnknownType: return "unknown_type";
-    case ErrorCode::kTooLarge: return "too_large";
-    case ErrorCode::kUnauthenticated: return "unauthenticated";
-    case ErrorCode::kAlreadyAuthenticated: return "already_authenticated";
-    case ErrorCode::kRateLimited: return "rate_limited";
-    case ErrorCode::kInvalidHandle: return "invalid_handle";
-    case ErrorCode::kHandleTaken: return "handle_taken";
-    case ErrorCode::kRegistrationClosed: return "registration_closed";
-    case ErrorCode::kInviteRequired: return "invite_required";
-    case ErrorCode::kInviteInvalid: return "invite_invalid";
-    case ErrorCode::kBadSignature: return "bad_signature";
-    case ErrorCode::kUnknownDevice: return "unknown_device";
-    case ErrorCode::kDeviceExists: return "device_exists";
-    case ErrorCode::kTooManyDevices: return "too_many_devices";
-    case ErrorCode::kLastDevice: return "last_device";
-    case ErrorCode::kNonceUnknown: return "nonce_unknown";
-    case ErrorCode::kNonceExpired: return "nonce_expired";
-    case ErrorCode::kAccountSuspended: return "account_suspended";
-    case ErrorCode::kSubscriptionRequired: return "subscription_required";
-    case ErrorCode::kNotFound: return "not_found";
-    case ErrorCode::kUnavailable: return "unavailable";
-    case ErrorCode::kInternal: return "internal";
+    case ErrorCode::kOk:
+      return "ok";
+    case ErrorCode::kBadRequest:
+      return "bad_request";
+    case ErrorCode::kUnknownType:
+      return "unknown_type";
+    case ErrorCode::kTooLarge:
+      return "too_large";
+    case ErrorCode::kUnauthenticated:
+      return "unauthenticated";
+    case ErrorCode::kAlreadyAuthenticated:
+      return "already_authenticated";
+    case ErrorCode::kRateLimited:
+      return "rate_limited";
+    case ErrorCode::kInvalidHandle:
+      return "invalid_handle";
+    case ErrorCode::kHandleTaken:
+      return "handle_taken";
+    case ErrorCode::kRegistrationClosed:
+      return "registration_closed";
+    case ErrorCode::kInviteRequired:
+      return "invite_required";
+    case ErrorCode::kInviteInvalid:
+      return "invite_invalid";
+    case ErrorCode::kBadSignature:
+      return "bad_signature";
+    case ErrorCode::kUnknownDevice:
+      return "unknown_device";
+    case ErrorCode::kDeviceExists:
+      return "device_exists";
+    case ErrorCode::kTooManyDevices:
+      return "too_many_devices";
+    case ErrorCode::kLastDevice:
+      return "last_device";
+    case ErrorCode::kNonceUnknown:
+      return "nonce_unknown";
+    case ErrorCode::kNonceExpired:
+      return "nonce_expired";
+    case ErrorCode::kAccountSuspended:
+      return "account_suspended";
+    case ErrorCode::kSubscriptionRequired:
+      return "subscription_required";
+    case ErrorCode::kNotFound:
+      return "not_found";
+    case ErrorCode::kUnavailable:
+      return "unavailable";
+    case ErrorCode::kInternal:
+      return "internal";
   }
   return "internal";
 }

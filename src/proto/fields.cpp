@@ -56,7 +56,8 @@ Result<std::string> bytes_field(const json& obj, std::string_view name, std::siz
   }
   auto raw = base64_decode(*text);
   if (!raw) return wrong_type(name, "standard base64 with padding");
-  if (raw->size() != bytes) return wrong_type(name, "base64 of " + std::to_string(bytes) + " bytes");
+  if (raw->size() != bytes)
+    return wrong_type(name, "base64 of " + std::to_string(bytes) + " bytes");
   return std::move(*raw);
 }
 

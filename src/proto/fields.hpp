@@ -1,11 +1,10 @@
 #pragma once
 
 #include <cstdint>
+#include <nlohmann/json.hpp>
 #include <optional>
 #include <string>
 #include <string_view>
-
-#include <nlohmann/json.hpp>
 
 #include "xchat/status.hpp"
 
@@ -23,8 +22,8 @@ Result<std::optional<std::string>> optional_string_field(const nlohmann::json& o
 // Base64 text that must decode to exactly `bytes` bytes.
 Result<std::string> bytes_field(const nlohmann::json& obj, std::string_view name,
                                 std::size_t bytes);
-Result<std::uint32_t> u32_field(const nlohmann::json& obj, std::string_view name,
-                                std::uint32_t min, std::uint32_t max);
+Result<std::uint32_t> u32_field(const nlohmann::json& obj, std::string_view name, std::uint32_t min,
+                                std::uint32_t max);
 // REQUIRES: the returned pointer does not outlive `obj`.
 Result<const nlohmann::json*> object_field(const nlohmann::json& obj, std::string_view name);
 

@@ -57,9 +57,9 @@ Request decode_request(std::string_view frame) {
              (id->is_string() && id->get_ref<const std::string&>().size() <= kMaxIdChars)) {
     r.id = *id;
   } else {
-    r.status = Status(ErrorCode::kBadRequest,
-                      "field 'id' must be an integer or a string of at most " +
-                          std::to_string(kMaxIdChars) + " characters");
+    r.status =
+        Status(ErrorCode::kBadRequest, "field 'id' must be an integer or a string of at most " +
+                                           std::to_string(kMaxIdChars) + " characters");
     return r;
   }
   auto type = r.body.find("type");

@@ -1,9 +1,8 @@
 #pragma once
 
+#include <nlohmann/json.hpp>
 #include <string>
 #include <string_view>
-
-#include <nlohmann/json.hpp>
 
 #include "xchat/status.hpp"
 
@@ -15,7 +14,7 @@ inline constexpr std::size_t kMaxIdChars = 64;
 // One decoded client frame. When `status` is an error the other fields hold what could be
 // salvaged: `id` is echoed in the error reply if it was readable, else null.
 struct Request {
-  nlohmann::json id;    // a string of at most kMaxIdChars, or an integer
+  nlohmann::json id;  // a string of at most kMaxIdChars, or an integer
   std::string type;
   nlohmann::json body;  // the whole frame: an object
   Status status;

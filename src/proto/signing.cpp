@@ -7,7 +7,8 @@ namespace xchat {
 namespace {
 
 void append_u32(std::string& out, std::uint32_t v) {
-  for (int shift = 24; shift >= 0; shift -= 8) out.push_back(static_cast<char>((v >> shift) & 0xff));
+  for (int shift = 24; shift >= 0; shift -= 8)
+    out.push_back(static_cast<char>((v >> shift) & 0xff));
 }
 
 std::string build(std::string_view label, std::initializer_list<std::string_view> fields) {

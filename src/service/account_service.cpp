@@ -118,9 +118,9 @@ void AccountService::account_info(const Call& call) {
            {"identity_key", base64_encode(a.identity_key)},
            {"device_id", p.device_id},
            {"created_at", a.created_at},
-           {"subscription", subscription_json(a.subscription_until,
-                                              settings_.get()->access.require_subscription,
-                                              clock_.unix_seconds())}});
+           {"subscription",
+            subscription_json(a.subscription_until, settings_.get()->access.require_subscription,
+                              clock_.unix_seconds())}});
 }
 
 void AccountService::list_devices(const Call& call) {
@@ -130,8 +130,8 @@ void AccountService::list_devices(const Call& call) {
   if (!devices) return call.fail(devices.status());
   auto list = nlohmann::json::array();
   for (const auto& d : *devices) {
-    list.push_back({{"id", d.device_id}, {"key", base64_encode(d.device_key)},
-                    {"created_at", d.created_at}});
+    list.push_back(
+        {{"id", d.device_id}, {"key", base64_encode(d.device_key)}, {"created_at", d.created_at}});
   }
   call.ok({{"devices", std::move(list)}});
 }

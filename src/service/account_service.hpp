@@ -16,8 +16,12 @@ class AccountService {
  public:
   AccountService(const Settings& settings, store::Store& store, const Clock& clock,
                  net::SessionRegistry& registry)
-      : settings_(settings), store_(store), clock_(clock), registry_(registry),
-        registrations_(clock), lookups_(clock) {}
+      : settings_(settings),
+        store_(store),
+        clock_(clock),
+        registry_(registry),
+        registrations_(clock),
+        lookups_(clock) {}
 
   // register: binds a new handle to an identity key and a first device whose key the
   // identity key signed. Obeys access.registration (open, invite, closed); each

@@ -1,7 +1,6 @@
 #include "service/auth_service.hpp"
 
 #include <sodium.h>
-
 #include <spdlog/spdlog.h>
 
 #include <algorithm>
@@ -75,7 +74,8 @@ void AuthService::login(const Call& call) {
   ctx.challenges.erase(it);  // single-use, whatever the outcome
   if (std::chrono::steady_clock::now() - issued_at >
       std::chrono::seconds(config->limits.challenge_ttl_seconds)) {
-    return fail_attempt(call, Status(ErrorCode::kNonceExpired, "the nonce expired; ask for a new one"));
+    return fail_attempt(call,
+                        Status(ErrorCode::kNonceExpired, "the nonce expired; ask for a new one"));
   }
 
   const Status unknown(ErrorCode::kUnknownDevice, "no such handle and device");
@@ -91,18 +91,18 @@ void AuthService::login(const Call& call) {
   if (!key) return call.fail(key.status());
   if (!*key) return fail_attempt(call, unknown);
 
-  const std::string message =
-      login_message(config->server.name, handle->key, *device_id, *nonce);
+  const std::string message = login_message(config->server.name, handle->key, *device_id, *nonce);
   if (!crypto::ed25519_verify(*signature, message, **key)) {
-    return fail_attempt(call, Status(ErrorCode::kBadSignature, "the login signature does not verify"));
+    return fail_attempt(call,
+                        Status(ErrorCode::kBadSignature, "the login signature does not verify"));
   }
   const auto& acct = **account;
   if (acct.suspended) {
     return call.fail(Status(ErrorCode::kAccountSuspended, "this account is suspended"));
   }
 
-  ctx.principal = Principal{acct.id, acct.handle_key, acct.handle, *device_id,
-                            acct.subscription_until, std::chrono::steady_clock::now()};
+  ctx.principal = Principal{acct.id,    acct.handle_key,         acct.handle,
+                            *device_id, acct.subscription_until, std::chrono::steady_clock::now()};
   ctx.challenges.clear();
   metrics_.sessions_authenticated.fetch_add(1, std::memory_order_relaxed);
   if (auto older = registry_.bind_device({acct.id, *device_id}, call.peer())) {
@@ -111,9 +111,9 @@ void AuthService::login(const Call& call) {
   spdlog::info("login {} device {} from {}", acct.handle, *device_id, ctx.client_ip);
   call.ok({{"handle", acct.handle},
            {"device_id", *device_id},
-           {"subscription", subscription_json(acct.subscription_until,
-                                              config->access.require_subscription,
-                                              clock_.unix_seconds())}});
+           {"subscription",
+            subscription_json(acct.subscription_until, config->access.require_subscription,
+                              clock_.unix_seconds())}});
 }
 
 }  // namespace xchat

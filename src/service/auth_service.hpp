@@ -17,8 +17,12 @@ class AuthService {
  public:
   AuthService(const Settings& settings, store::Store& store, const Clock& clock,
               net::SessionRegistry& registry, Metrics& metrics)
-      : settings_(settings), store_(store), clock_(clock), registry_(registry),
-        metrics_(metrics), failures_(clock) {}
+      : settings_(settings),
+        store_(store),
+        clock_(clock),
+        registry_(registry),
+        metrics_(metrics),
+        failures_(clock) {}
 
   // auth.challenge: issues a fresh 32-byte nonce (at most a few outstanding per
   // connection; asking for more forgets the oldest).

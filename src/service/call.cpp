@@ -6,7 +6,9 @@
 
 namespace xchat {
 
-void Call::ok(const nlohmann::json& result) const { peer_->reply(proto::encode_result(id_, result)); }
+void Call::ok(const nlohmann::json& result) const {
+  peer_->reply(proto::encode_result(id_, result));
+}
 
 void Call::fail(const Status& status) const {
   metrics_->count_error(status.code());

@@ -1,10 +1,9 @@
 #pragma once
 
-#include <memory>
-#include <utility>
-
 #include <boost/asio/post.hpp>
+#include <memory>
 #include <nlohmann/json.hpp>
+#include <utility>
 
 #include "metrics/metrics.hpp"
 #include "net/peer.hpp"

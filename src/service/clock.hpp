@@ -27,7 +27,8 @@ class SystemClock final : public Clock {
 // A clock that moves only when told. Thread-safe.
 class ManualClock final : public Clock {
  public:
-  explicit ManualClock(std::chrono::system_clock::time_point start) : ns_(start.time_since_epoch().count()) {}
+  explicit ManualClock(std::chrono::system_clock::time_point start)
+      : ns_(start.time_since_epoch().count()) {}
   std::chrono::system_clock::time_point now() const override {
     return std::chrono::system_clock::time_point(std::chrono::system_clock::duration(ns_.load()));
   }

@@ -18,8 +18,8 @@ void Dispatcher::dispatch(const std::shared_ptr<net::Peer>& peer, std::string_vi
 
   const proto::MessageSpec* spec = proto::find_message(request.type);
   if (spec == nullptr) {
-    return call.fail(Status(ErrorCode::kUnknownType, "unknown request type '" +
-                                                         request.type.substr(0, 64) + "'"));
+    return call.fail(Status(ErrorCode::kUnknownType,
+                            "unknown request type '" + request.type.substr(0, 64) + "'"));
   }
   const bool logged_in = call.context().principal.has_value();
   switch (spec->access) {
@@ -45,8 +45,8 @@ void Dispatcher::dispatch(const std::shared_ptr<net::Peer>& peer, std::string_vi
       if (spec->access == Access::kSubscribed && settings_.get()->access.require_subscription &&
           !subscription_active(call.context().principal->subscription_until,
                                clock_.unix_seconds())) {
-        return call.fail(Status(ErrorCode::kSubscriptionRequired,
-                                "this feature needs an active subscription"));
+        return call.fail(
+            Status(ErrorCode::kSubscriptionRequired, "this feature needs an active subscription"));
       }
       break;
   }

@@ -20,7 +20,11 @@ class Dispatcher {
  public:
   Dispatcher(const Settings& settings, store::Store& store, const Clock& clock, Metrics& metrics,
              AuthService& auth, AccountService& accounts)
-      : settings_(settings), store_(store), clock_(clock), metrics_(metrics), auth_(auth),
+      : settings_(settings),
+        store_(store),
+        clock_(clock),
+        metrics_(metrics),
+        auth_(auth),
         accounts_(accounts) {}
 
   void dispatch(const std::shared_ptr<net::Peer>& peer, std::string_view frame);

@@ -6,7 +6,8 @@ namespace xchat {
 
 namespace {
 
-double refilled(double tokens, std::chrono::system_clock::duration elapsed, RateLimiter::Rate rate) {
+double refilled(double tokens, std::chrono::system_clock::duration elapsed,
+                RateLimiter::Rate rate) {
   const double per_second = rate.burst / static_cast<double>(rate.period.count());
   const double add = std::chrono::duration<double>(elapsed).count() * per_second;
   return std::min(rate.burst, tokens + std::max(0.0, add));

@@ -137,8 +137,8 @@ Result<std::vector<Device>> devices(Database& db, std::int64_t account_id) {
   q.bind(1, account_id);
   std::vector<Device> out;
   while (q.step()) {
-    out.push_back(Device{static_cast<std::uint32_t>(q.column_int(0)), q.column_blob(1),
-                         q.column_int(2)});
+    out.push_back(
+        Device{static_cast<std::uint32_t>(q.column_int(0)), q.column_blob(1), q.column_int(2)});
   }
   if (!q.status()) return q.status();
   return out;
@@ -153,14 +153,12 @@ Result<std::vector<Account>> list(Database& db) {
 }
 
 Status set_suspended(Database& db, const std::string& handle_key, bool suspended) {
-  return update_one(db, kSetSuspended, handle_key,
-                    [&](Query& q) { q.bind(2, suspended ? 1 : 0); });
+  return update_one(db, kSetSuspended, handle_key, [&](Query& q) { q.bind(2, suspended ? 1 : 0); });
 }
 
 Status set_subscription(Database& db, const std::string& handle_key,
                         std::optional<std::int64_t> until) {
-  return update_one(db, kSetSubscription, handle_key,
-                    [&](Query& q) { q.bind_optional(2, until); });
+  return update_one(db, kSetSubscription, handle_key, [&](Query& q) { q.bind_optional(2, until); });
 }
 
 Status remove(Database& db, const std::string& handle_key) {

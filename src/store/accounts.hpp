@@ -28,9 +28,8 @@ struct Device {
 };
 
 // kHandleTaken when the handle exists in any case. Returns the new account id.
-Result<std::int64_t> insert(Database& db, const std::string& handle_key,
-                            const std::string& handle, const std::string& identity_key,
-                            std::int64_t now);
+Result<std::int64_t> insert(Database& db, const std::string& handle_key, const std::string& handle,
+                            const std::string& identity_key, std::int64_t now);
 
 // kDeviceExists when the id is taken, kTooManyDevices past `max_devices`.
 Status insert_device(Database& db, std::int64_t account_id, const Device& device,

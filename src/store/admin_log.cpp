@@ -20,7 +20,8 @@ Result<std::vector<Entry>> recent(Database& db, std::int64_t limit) {
   Query q = db.query(kRecent);
   q.bind(1, limit);
   std::vector<Entry> out;
-  while (q.step()) out.push_back({q.column_int(0), q.column_text(1), q.column_text(2), q.column_text(3)});
+  while (q.step())
+    out.push_back({q.column_int(0), q.column_text(1), q.column_text(2), q.column_text(3)});
   if (!q.status()) return q.status();
   return out;
 }

@@ -67,9 +67,9 @@ bool Query::column_is_null(int index) const {
 
 Result<std::unique_ptr<Database>> Database::open(const Options& options) {
   sqlite3* handle = nullptr;
-  const int flags = (options.read_only ? SQLITE_OPEN_READONLY
-                                       : SQLITE_OPEN_READWRITE | SQLITE_OPEN_CREATE) |
-                    SQLITE_OPEN_NOMUTEX;
+  const int flags =
+      (options.read_only ? SQLITE_OPEN_READONLY : SQLITE_OPEN_READWRITE | SQLITE_OPEN_CREATE) |
+      SQLITE_OPEN_NOMUTEX;
   const int rc = sqlite3_open_v2(options.path.c_str(), &handle, flags, nullptr);
   std::unique_ptr<Database> db(new Database(handle, options.path));
   if (rc != SQLITE_OK) return db->error(rc, "open " + options.path);
@@ -77,10 +77,12 @@ Result<std::unique_ptr<Database>> Database::open(const Options& options) {
   sqlite3_busy_timeout(handle, options.busy_timeout_ms);
 
   // secure_delete zeroes freed content so deleted rows cannot be carved from free pages.
-  const std::string pragmas = options.read_only
-      ? std::string("PRAGMA query_only=ON; PRAGMA foreign_keys=ON;")
-      : "PRAGMA journal_mode=WAL; PRAGMA secure_delete=ON; PRAGMA foreign_keys=ON; "
-        "PRAGMA synchronous=" + options.synchronous + ";";
+  const std::string pragmas =
+      options.read_only
+          ? std::string("PRAGMA query_only=ON; PRAGMA foreign_keys=ON;")
+          : "PRAGMA journal_mode=WAL; PRAGMA secure_delete=ON; PRAGMA foreign_keys=ON; "
+            "PRAGMA synchronous=" +
+                options.synchronous + ";";
   // The first statement is where a file that is not a database shows: name it.
   if (Status s = db->exec(pragmas.c_str()); !s) {
     return Status(s.code(), options.path + ": " + s.message());
@@ -136,9 +138,9 @@ Status Database::error(int rc, std::string_view what) const {
   std::string msg = "sqlite " + std::string(what) + ": ";
   msg += handle_ != nullptr ? sqlite3_errmsg(handle_) : sqlite3_errstr(rc);
   const int primary = rc & 0xff;
-  const ErrorCode code =
-      (primary == SQLITE_BUSY || primary == SQLITE_LOCKED) ? ErrorCode::kUnavailable
-                                                            : ErrorCode::kInternal;
+  const ErrorCode code = (primary == SQLITE_BUSY || primary == SQLITE_LOCKED)
+                             ? ErrorCode::kUnavailable
+                             : ErrorCode::kInternal;
   return Status(code, msg);
 }
 

@@ -55,10 +55,9 @@ Status migrate(Database& db, std::optional<std::int64_t> target) {
   const auto latest = static_cast<std::int64_t>(kMigrations.size());
   const std::int64_t goal = target.value_or(latest);
   if (*version > latest) {
-    return Status(ErrorCode::kInternal,
-                  db.path() + ": schema version " + std::to_string(*version) +
-                      " is newer than this xchatd knows (" + std::to_string(latest) +
-                      "); refusing to open it");
+    return Status(ErrorCode::kInternal, db.path() + ": schema version " + std::to_string(*version) +
+                                            " is newer than this xchatd knows (" +
+                                            std::to_string(latest) + "); refusing to open it");
   }
   for (std::int64_t v = *version; v < goal; ++v) {
     Status s = db.transaction([&]() -> Status {

@@ -56,9 +56,8 @@ void Writer::loop() {
       cv_.wait(lock, [this] { return !queue_.empty() || stopping_; });
       if (queue_.empty()) return;  // stopping, and everything submitted is committed
       if (options_.batch_window.count() > 0 && !stopping_) {
-        cv_.wait_for(lock, options_.batch_window, [this] {
-          return queue_.size() >= options_.batch_max_ops || stopping_;
-        });
+        cv_.wait_for(lock, options_.batch_window,
+                     [this] { return queue_.size() >= options_.batch_max_ops || stopping_; });
       }
       if (queue_.size() <= options_.batch_max_ops) {
         batch.swap(queue_);

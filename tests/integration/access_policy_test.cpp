@@ -2,13 +2,14 @@
 #include <sqlite3.h>
 
 #include <chrono>
+#include <cstdint>
 #include <optional>
 #include <sstream>
 #include <string>
-#include <thread>
 #include <vector>
 
 #include "integration/support/daemon.hpp"
+#include "integration/support/helpers.hpp"
 #include "integration/support/identity.hpp"
 #include "integration/support/ws_client.hpp"
 #include "xchat/base64.hpp"
@@ -21,17 +22,6 @@ using nlohmann::json;
 const Overrides kInviteOnly = {{"access.registration", "\"invite\""}};
 const Overrides kSubscribersOnly = {{"access.require_subscription", "true"}};
 
-std::string error_code(const json& reply) {
-  return reply.contains("error") ? reply["error"].value("code", "") : "";
-}
-
-std::unique_ptr<WsClient> connect_or_fail(const Daemon& d) {
-  std::string error;
-  auto c = WsClient::connect(d.port(), {}, &error);
-  EXPECT_NE(c, nullptr) << error;
-  return c;
-}
-
 // Registers `user` on a throw-away connection; returns the reply.
 json register_once(const Daemon& d, const TestUser& user,
                    std::optional<std::string> invite = std::nullopt) {
@@ -39,19 +29,15 @@ json register_once(const Daemon& d, const TestUser& user,
   return c == nullptr ? json() : register_user(*c, user, std::move(invite));
 }
 
-// A new connection logged in as `user`; `login_reply` receives the login result.
-std::unique_ptr<WsClient> session(const Daemon& d, const TestUser& user,
-                                  json* login_reply = nullptr) {
-  auto c = connect_or_fail(d);
-  if (c == nullptr) return c;
-  auto reply = login(*c, user);
-  EXPECT_TRUE(reply.contains("result")) << reply.dump();
-  if (login_reply != nullptr) *login_reply = reply;
-  return reply.contains("result") ? std::move(c) : nullptr;
-}
-
 json lookup(WsClient& c, const std::string& handle) {
   return c.request({{"type", "user.lookup"}, {"handle", handle}});
+}
+
+// Seconds since the epoch, as the daemon stores times.
+std::int64_t unix_now() {
+  return std::chrono::duration_cast<std::chrono::seconds>(
+             std::chrono::system_clock::now().time_since_epoch())
+      .count();
 }
 
 // `xchatd admin invite create`; the printed codes, one a line.
@@ -79,27 +65,12 @@ void expire_invite(const Daemon& d, const std::string& code) {
                                nullptr),
             SQLITE_OK)
       << sqlite3_errmsg(db);
-  const auto now = std::chrono::duration_cast<std::chrono::seconds>(
-                       std::chrono::system_clock::now().time_since_epoch())
-                       .count();
-  sqlite3_bind_int64(stmt, 1, now - 60);
+  sqlite3_bind_int64(stmt, 1, unix_now() - 60);
   sqlite3_bind_text(stmt, 2, code.c_str(), -1, SQLITE_TRANSIENT);
   EXPECT_EQ(sqlite3_step(stmt), SQLITE_DONE) << sqlite3_errmsg(db);
   EXPECT_EQ(sqlite3_changes(db), 1);
   sqlite3_finalize(stmt);
   sqlite3_close(db);
-}
-
-// Repeats `request` on `c` until its reply is no longer `while_code`, for at most 8 s
-// (sessions re-read their account every 5 s). Returns the last reply.
-json poll_while(WsClient& c, const json& request, const std::string& while_code) {
-  const auto deadline = std::chrono::steady_clock::now() + std::chrono::seconds(8);
-  json reply = c.request(request);
-  while (error_code(reply) == while_code && std::chrono::steady_clock::now() < deadline) {
-    std::this_thread::sleep_for(std::chrono::milliseconds(200));
-    reply = c.request(request);
-  }
-  return reply;
 }
 
 TEST(AccessPolicy, ClosedRegistrationIsRefused) {
@@ -173,7 +144,7 @@ TEST(AccessPolicy, LookupNeedsASubscriptionWhenRequired) {
   TestUser alice("@alice");
   ASSERT_TRUE(register_once(d, alice).contains("result"));
   json login_reply;
-  auto c = session(d, alice, &login_reply);
+  auto c = log_in_on_new_connection(d, alice, &login_reply);
   ASSERT_NE(c, nullptr);
   EXPECT_EQ(login_reply["result"]["subscription"],
             json({{"required", true}, {"active", false}, {"until", nullptr}}));
@@ -190,16 +161,14 @@ TEST(AccessPolicy, GrantedSubscriptionAppliesAtTheNextLogin) {
   ASSERT_EQ(d.admin({"subscription", "grant", "@Alice", "--days", "30"}), 0);
 
   json login_reply;
-  auto c = session(d, alice, &login_reply);
+  auto c = log_in_on_new_connection(d, alice, &login_reply);
   ASSERT_NE(c, nullptr);
   const auto& subscription = login_reply["result"]["subscription"];
   EXPECT_EQ(subscription["required"], true);
   EXPECT_EQ(subscription["active"], true);
-  const auto now = std::chrono::duration_cast<std::chrono::seconds>(
-                       std::chrono::system_clock::now().time_since_epoch())
-                       .count();
   ASSERT_TRUE(subscription["until"].is_number_integer()) << subscription.dump();
-  EXPECT_NEAR(subscription["until"].get<double>(), static_cast<double>(now + 30 * 86400), 120);
+  EXPECT_NEAR(subscription["until"].get<double>(), static_cast<double>(unix_now() + 30 * 86400),
+              120);
   auto reply = lookup(*c, "@alice");
   ASSERT_TRUE(reply.contains("result")) << reply.dump();
   EXPECT_EQ(reply["result"]["exists"], true);
@@ -209,7 +178,7 @@ TEST(AccessPolicy, GrantedSubscriptionReachesALiveSession) {
   Daemon d(kSubscribersOnly);
   TestUser alice("@alice");
   ASSERT_TRUE(register_once(d, alice).contains("result"));
-  auto c = session(d, alice);
+  auto c = log_in_on_new_connection(d, alice);
   ASSERT_NE(c, nullptr);
   ASSERT_EQ(error_code(lookup(*c, "@alice")), "subscription_required");
   ASSERT_EQ(d.admin({"subscription", "grant", "@alice", "--days", "30"}), 0);
@@ -225,13 +194,13 @@ TEST(AccessPolicy, RevokedSubscriptionIsRequiredAgain) {
   ASSERT_TRUE(register_once(d, alice).contains("result"));
   ASSERT_EQ(d.admin({"subscription", "grant", "@alice", "--days", "30"}), 0);
   {
-    auto c = session(d, alice);
+    auto c = log_in_on_new_connection(d, alice);
     ASSERT_NE(c, nullptr);
     ASSERT_TRUE(lookup(*c, "@alice").contains("result"));
   }
   ASSERT_EQ(d.admin({"subscription", "revoke", "@alice"}), 0);
   json login_reply;
-  auto c = session(d, alice, &login_reply);
+  auto c = log_in_on_new_connection(d, alice, &login_reply);
   ASSERT_NE(c, nullptr);
   EXPECT_EQ(login_reply["result"]["subscription"]["active"], false);
   EXPECT_EQ(error_code(lookup(*c, "@alice")), "subscription_required");
@@ -243,7 +212,7 @@ TEST(AccessPolicy, LookupWithoutSubscriptionRequirement) {
   TestUser bob("@Bob");
   ASSERT_TRUE(register_once(d, alice).contains("result"));
   ASSERT_TRUE(register_once(d, bob).contains("result"));
-  auto c = session(d, alice);
+  auto c = log_in_on_new_connection(d, alice);
   ASSERT_NE(c, nullptr);
 
   auto reply = lookup(*c, "@BOB");
@@ -264,7 +233,7 @@ TEST(AccessPolicy, LookupsAreRateLimitedPerAccount) {
   TestUser bob("@bob");
   ASSERT_TRUE(register_once(d, alice).contains("result"));
   ASSERT_TRUE(register_once(d, bob).contains("result"));
-  auto c = session(d, alice);
+  auto c = log_in_on_new_connection(d, alice);
   ASSERT_NE(c, nullptr);
   EXPECT_TRUE(lookup(*c, "@bob").contains("result"));
   EXPECT_TRUE(lookup(*c, "@carol").contains("result"));
@@ -274,10 +243,10 @@ TEST(AccessPolicy, LookupsAreRateLimitedPerAccount) {
 
   // The budget follows the account across connections, and other accounts keep theirs.
   c.reset();
-  auto again = session(d, alice);
+  auto again = log_in_on_new_connection(d, alice);
   ASSERT_NE(again, nullptr);
   EXPECT_EQ(error_code(lookup(*again, "@bob")), "rate_limited");
-  auto other = session(d, bob);
+  auto other = log_in_on_new_connection(d, bob);
   ASSERT_NE(other, nullptr);
   EXPECT_TRUE(lookup(*other, "@alice").contains("result"));
 }

@@ -5,10 +5,10 @@
 #include <map>
 #include <sstream>
 #include <string>
-#include <thread>
 #include <vector>
 
 #include "integration/support/daemon.hpp"
+#include "integration/support/helpers.hpp"
 #include "integration/support/identity.hpp"
 #include "integration/support/ws_client.hpp"
 
@@ -17,10 +17,6 @@ namespace {
 
 using nlohmann::json;
 using Args = std::vector<std::string>;
-
-std::string error_code(const json& reply) {
-  return reply.contains("error") ? reply["error"].value("code", "") : "";
-}
 
 std::string read_file(const std::string& path) {
   std::ifstream in(path, std::ios::binary);
@@ -43,7 +39,7 @@ int admin(const Daemon& d, const Args& args, std::string* out = nullptr,
 }
 
 void register_or_fail(const Daemon& d, const TestUser& user) {
-  auto c = WsClient::connect(d.port());
+  auto c = connect_or_fail(d);
   ASSERT_NE(c, nullptr);
   auto reply = register_user(*c, user);
   ASSERT_TRUE(reply.contains("result")) << reply.dump();
@@ -53,7 +49,7 @@ void register_or_fail(const Daemon& d, const TestUser& user) {
 // `connection` when given.
 json login_fresh(const Daemon& d, const TestUser& user,
                  std::unique_ptr<WsClient>* connection = nullptr) {
-  auto c = WsClient::connect(d.port());
+  auto c = connect_or_fail(d);
   if (c == nullptr) return json();
   auto reply = login(*c, user);
   if (connection != nullptr) *connection = std::move(c);
@@ -124,13 +120,7 @@ TEST(AdminCli, SuspensionClosesALiveSession) {
   ASSERT_EQ(admin(d, {"account", "suspend", "@alice"}), 0);
 
   // The session notices at its first request after its account refresh (every 5 s).
-  const json info = {{"type", "account.info"}};
-  const auto deadline = std::chrono::steady_clock::now() + std::chrono::seconds(8);
-  json reply = c->request(info);
-  while (reply.contains("result") && std::chrono::steady_clock::now() < deadline) {
-    std::this_thread::sleep_for(std::chrono::milliseconds(200));
-    reply = c->request(info);
-  }
+  const json reply = poll_while(*c, {{"type", "account.info"}}, "");
   EXPECT_EQ(error_code(reply), "account_suspended") << reply.dump();
   EXPECT_EQ(c->wait_close(std::chrono::seconds(5)), 4403);
 }

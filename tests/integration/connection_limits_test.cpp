@@ -12,6 +12,7 @@
 #include <thread>
 
 #include "integration/support/daemon.hpp"
+#include "integration/support/helpers.hpp"
 #include "integration/support/ws_client.hpp"
 
 namespace xchat::testing {
@@ -49,8 +50,6 @@ std::unique_ptr<WsClient> connect_when_admitted(std::uint16_t port,
     std::this_thread::sleep_for(50ms);
   }
 }
-
-bool pings(WsClient& c) { return c.request({{"type", "ping"}}, 5s).contains("result"); }
 
 // A bare TCP connection, for clients that never finish their HTTP request.
 class RawConnection {
@@ -99,9 +98,7 @@ TEST(ConnectionLimits, PerAddressLimitRefusesTheFourthUntilOneCloses) {
   EXPECT_EQ(connect_via(d.port(), "", &status), nullptr);
   EXPECT_EQ(status, 503);
 
-  ConnectOptions other_address;
-  other_address.local_address = "127.0.0.2";
-  auto other = WsClient::connect(d.port(), other_address);
+  auto other = connect_or_fail(d, from_address("127.0.0.2"));
   ASSERT_NE(other, nullptr) << "127.0.0.2 has its own budget";
   EXPECT_TRUE(pings(*other));
 

@@ -5,6 +5,7 @@
 #include <string>
 
 #include "integration/support/daemon.hpp"
+#include "integration/support/helpers.hpp"
 #include "integration/support/identity.hpp"
 #include "integration/support/ws_client.hpp"
 #include "xchat/base64.hpp"
@@ -13,26 +14,6 @@ namespace xchat::testing {
 namespace {
 
 using nlohmann::json;
-
-std::string error_code(const json& reply) {
-  return reply.contains("error") ? reply["error"].value("code", "") : "";
-}
-
-// A new connection logged in as `user`'s device (registering the account first when asked).
-std::unique_ptr<WsClient> session(const Daemon& d, const TestUser& user, bool register_first) {
-  std::string error;
-  auto c = WsClient::connect(d.port(), {}, &error);
-  EXPECT_NE(c, nullptr) << error;
-  if (c == nullptr) return c;
-  if (register_first) {
-    auto reply = register_user(*c, user);
-    EXPECT_TRUE(reply.contains("result")) << reply.dump();
-  }
-  auto reply = login(*c, user);
-  EXPECT_TRUE(reply.contains("result"))
-      << user.handle << " device " << user.device_id << ": " << reply.dump();
-  return reply.contains("result") ? std::move(c) : nullptr;
-}
 
 // `user` acting as another of its devices.
 TestUser as_device(const TestUser& user, std::uint32_t id, const KeyPair& key) {
@@ -64,21 +45,21 @@ std::set<std::uint32_t> device_ids(WsClient& c) {
 
 // Login on a fresh connection; returns the error code ("" on success).
 std::string login_error(const Daemon& d, const TestUser& user) {
-  auto c = WsClient::connect(d.port());
+  auto c = connect_or_fail(d);
   return c == nullptr ? "no connection" : error_code(login(*c, user));
 }
 
 TEST(Devices, AddedDeviceCanLogIn) {
   Daemon d;
   TestUser alice("@alice");
-  auto c = session(d, alice, true);
+  auto c = register_and_log_in(d, alice);
   ASSERT_NE(c, nullptr);
   const KeyPair key2 = KeyPair::generate();
   auto reply = add_device(*c, alice.device_object(2, key2));
   ASSERT_TRUE(reply.contains("result")) << reply.dump();
   EXPECT_EQ(reply["result"]["device_id"], 2);
 
-  auto second = session(d, as_device(alice, 2, key2), false);
+  auto second = log_in_on_new_connection(d, as_device(alice, 2, key2));
   ASSERT_NE(second, nullptr);
   auto info = second->request({{"type", "account.info"}});
   EXPECT_EQ(info["result"]["device_id"], 2) << info.dump();
@@ -89,7 +70,7 @@ TEST(Devices, AddedDeviceCanLogIn) {
 TEST(Devices, AddSignedByTheDeviceKeyIsBadSignature) {
   Daemon d;
   TestUser alice("@alice");
-  auto c = session(d, alice, true);
+  auto c = register_and_log_in(d, alice);
   ASSERT_NE(c, nullptr);
   // Only the identity key may vouch for a device; a device key cannot add another device.
   const KeyPair key2 = KeyPair::generate();
@@ -104,7 +85,7 @@ TEST(Devices, AddSignedByTheDeviceKeyIsBadSignature) {
 TEST(Devices, DuplicateIdIsDeviceExists) {
   Daemon d;
   TestUser alice("@alice");
-  auto c = session(d, alice, true);
+  auto c = register_and_log_in(d, alice);
   ASSERT_NE(c, nullptr);
   const KeyPair key2 = KeyPair::generate();
   EXPECT_EQ(error_code(add_device(*c, alice.device_object(1, key2))), "device_exists");
@@ -119,7 +100,7 @@ TEST(Devices, DuplicateIdIsDeviceExists) {
 TEST(Devices, AccountDeviceLimitIsTooManyDevices) {
   Daemon d(Overrides{{"limits.max_devices_per_account", "2"}});
   TestUser alice("@alice");
-  auto c = session(d, alice, true);
+  auto c = register_and_log_in(d, alice);
   ASSERT_NE(c, nullptr);
   ASSERT_TRUE(add_device(*c, alice.device_object(2, KeyPair::generate())).contains("result"));
   auto reply = add_device(*c, alice.device_object(3, KeyPair::generate()));
@@ -130,7 +111,7 @@ TEST(Devices, AccountDeviceLimitIsTooManyDevices) {
 TEST(Devices, ListShowsIdsAndKeys) {
   Daemon d;
   TestUser alice("@alice");
-  auto c = session(d, alice, true);
+  auto c = register_and_log_in(d, alice);
   ASSERT_NE(c, nullptr);
   const KeyPair key9 = KeyPair::generate();
   ASSERT_TRUE(add_device(*c, alice.device_object(9, key9)).contains("result"));
@@ -147,12 +128,12 @@ TEST(Devices, ListShowsIdsAndKeys) {
 TEST(Devices, RemovingAConnectedDeviceClosesItsSession) {
   Daemon d;
   TestUser alice("@alice");
-  auto first = session(d, alice, true);
+  auto first = register_and_log_in(d, alice);
   ASSERT_NE(first, nullptr);
   const KeyPair key2 = KeyPair::generate();
   ASSERT_TRUE(add_device(*first, alice.device_object(2, key2)).contains("result"));
   const TestUser device2 = as_device(alice, 2, key2);
-  auto second = session(d, device2, false);
+  auto second = log_in_on_new_connection(d, device2);
   ASSERT_NE(second, nullptr);
 
   auto reply = remove_device(*first, 2);
@@ -166,7 +147,7 @@ TEST(Devices, RemovingAConnectedDeviceClosesItsSession) {
 TEST(Devices, LastDeviceCannotBeRemoved) {
   Daemon d;
   TestUser alice("@alice");
-  auto c = session(d, alice, true);
+  auto c = register_and_log_in(d, alice);
   ASSERT_NE(c, nullptr);
   auto reply = remove_device(*c, 1);
   EXPECT_EQ(error_code(reply), "last_device") << reply.dump();
@@ -177,14 +158,14 @@ TEST(Devices, LastDeviceCannotBeRemoved) {
 TEST(Devices, RemovingAnUnknownIdIsUnknownDevice) {
   Daemon d;
   TestUser alice("@alice");
-  auto c = session(d, alice, true);
+  auto c = register_and_log_in(d, alice);
   ASSERT_NE(c, nullptr);
   EXPECT_EQ(error_code(remove_device(*c, 5)), "unknown_device");
   ASSERT_TRUE(add_device(*c, alice.device_object(2, KeyPair::generate())).contains("result"));
   EXPECT_EQ(error_code(remove_device(*c, 5)), "unknown_device");
   // Another account's device ids are not ours to remove.
   TestUser bob("@bob");
-  auto other = session(d, bob, true);
+  auto other = register_and_log_in(d, bob);
   ASSERT_NE(other, nullptr);
   ASSERT_TRUE(add_device(*other, bob.device_object(3, KeyPair::generate())).contains("result"));
   EXPECT_EQ(error_code(remove_device(*c, 3)), "unknown_device");

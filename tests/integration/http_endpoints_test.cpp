@@ -5,11 +5,11 @@
 #include <boost/asio/ip/tcp.hpp>
 #include <boost/beast/core.hpp>
 #include <boost/beast/http.hpp>
-#include <optional>
-#include <sstream>
-#include <thread>
+#include <string>
+#include <vector>
 
 #include "integration/support/daemon.hpp"
+#include "integration/support/helpers.hpp"
 #include "integration/support/identity.hpp"
 #include "integration/support/ws_client.hpp"
 
@@ -39,43 +39,21 @@ int http_status(std::uint16_t port, http::verb verb, const std::string& target) 
   return static_cast<int>(res.result_int());
 }
 
-// The value of one sample, `series` written exactly as the exposition renders it
-// (`name` or `name{label="v"}`); nullopt when absent.
-std::optional<double> sample(const std::string& metrics, const std::string& series) {
-  std::istringstream lines(metrics);
-  std::string line;
-  while (std::getline(lines, line)) {
-    if (line.rfind(series + " ", 0) == 0) return std::stod(line.substr(series.size() + 1));
-  }
-  return std::nullopt;
-}
-
-std::string scrape(const Daemon& d) {
-  std::string body;
-  EXPECT_EQ(d.http_get("/metrics", &body), 200);
-  return body;
-}
-
-double value(const Daemon& d, const std::string& series) {
-  return sample(scrape(d), series).value_or(-1);
-}
-
-// Polls `done` every 20 ms for up to `timeout`.
-template <class Predicate>
-bool eventually(Predicate done, std::chrono::milliseconds timeout = 5s) {
-  const auto deadline = std::chrono::steady_clock::now() + timeout;
-  while (!done()) {
-    if (std::chrono::steady_clock::now() >= deadline) return false;
-    std::this_thread::sleep_for(20ms);
-  }
-  return true;
-}
-
 std::unique_ptr<WsClient> connect_with_origin(const Daemon& d, const std::string& origin,
                                               int* http_status = nullptr) {
   ConnectOptions options;
   if (!origin.empty()) options.headers["Origin"] = origin;
   return WsClient::connect(d.port(), options, nullptr, http_status);
+}
+
+// Each of `origins` is refused the upgrade with 403 Forbidden.
+void expect_refused_origins(const Daemon& d, const std::vector<std::string>& origins) {
+  for (const auto& origin : origins) {
+    SCOPED_TRACE(origin);
+    int status = 0;
+    EXPECT_EQ(connect_with_origin(d, origin, &status), nullptr);
+    EXPECT_EQ(status, 403);
+  }
 }
 
 TEST(HttpEndpoints, HealthzReportsOk) {
@@ -89,69 +67,71 @@ TEST(HttpEndpoints, HealthzReportsOk) {
 
 TEST(HttpEndpoints, MetricsArePrometheusText) {
   Daemon d;
-  auto client = WsClient::connect(d.port());
+  auto client = connect_or_fail(d);
   ASSERT_NE(client, nullptr);
   ASSERT_TRUE(client->request({{"type", "ping"}}).contains("result"));
-  const std::string m = scrape(d);
+  const std::string m = scrape_metrics(d);
   for (const std::string name :
        {"xchatd_connections_open", "xchatd_sessions_authenticated", "xchatd_frames_in_total",
         "xchatd_frames_out_total", "xchatd_store_transactions_total",
         "process_resident_memory_bytes"}) {
     EXPECT_NE(m.find("# TYPE " + name + " "), std::string::npos) << name << " has no TYPE line";
-    EXPECT_TRUE(sample(m, name).has_value()) << name << " missing in\n" << m;
+    EXPECT_TRUE(metric_sample(m, name).has_value()) << name << " missing in\n" << m;
   }
   // The WebSocket and this scrape are both open.
-  EXPECT_GE(sample(m, "xchatd_connections_open").value_or(0), 2);
-  EXPECT_GE(sample(m, "xchatd_frames_in_total").value_or(0), 1);
-  EXPECT_GT(sample(m, "process_resident_memory_bytes").value_or(0), 1024 * 1024);
-  EXPECT_TRUE(sample(m, R"(xchatd_errors_total{code="bad_request"})").has_value()) << m;
+  EXPECT_GE(metric_sample(m, "xchatd_connections_open").value_or(0), 2);
+  EXPECT_GE(metric_sample(m, "xchatd_frames_in_total").value_or(0), 1);
+  EXPECT_GT(metric_sample(m, "process_resident_memory_bytes").value_or(0), 1024 * 1024);
+  EXPECT_TRUE(metric_sample(m, R"(xchatd_errors_total{code="bad_request"})").has_value()) << m;
   EXPECT_NE(m.find("# TYPE xchatd_store_commit_seconds histogram"), std::string::npos);
-  EXPECT_TRUE(sample(m, R"(xchatd_store_commit_seconds_bucket{le="+Inf"})").has_value()) << m;
-  EXPECT_TRUE(sample(m, "xchatd_store_commit_seconds_sum").has_value()) << m;
-  EXPECT_TRUE(sample(m, "xchatd_store_commit_seconds_count").has_value()) << m;
+  EXPECT_TRUE(metric_sample(m, R"(xchatd_store_commit_seconds_bucket{le="+Inf"})").has_value())
+      << m;
+  EXPECT_TRUE(metric_sample(m, "xchatd_store_commit_seconds_sum").has_value()) << m;
+  EXPECT_TRUE(metric_sample(m, "xchatd_store_commit_seconds_count").has_value()) << m;
 }
 
 TEST(HttpEndpoints, AuthenticatedSessionsGaugeFollowsLoginAndDisconnect) {
   Daemon d;
-  auto client = WsClient::connect(d.port());
+  auto client = connect_or_fail(d);
   ASSERT_NE(client, nullptr);
   TestUser alice("@Alice");
   ASSERT_TRUE(register_user(*client, alice).contains("result"));
-  EXPECT_EQ(value(d, "xchatd_sessions_authenticated"), 0);
+  EXPECT_EQ(metric_value(d, "xchatd_sessions_authenticated"), 0);
   ASSERT_TRUE(login(*client, alice).contains("result"));
-  EXPECT_TRUE(eventually([&] { return value(d, "xchatd_sessions_authenticated") == 1; }));
+  EXPECT_TRUE(eventually([&] { return metric_value(d, "xchatd_sessions_authenticated") == 1; }));
   client->close();
-  EXPECT_TRUE(eventually([&] { return value(d, "xchatd_sessions_authenticated") == 0; }));
+  EXPECT_TRUE(eventually([&] { return metric_value(d, "xchatd_sessions_authenticated") == 0; }));
   // Only the scrape itself is left open.
-  EXPECT_TRUE(eventually([&] { return value(d, "xchatd_connections_open") == 1; }));
-  EXPECT_EQ(value(d, "xchatd_websocket_sessions"), 0);
+  EXPECT_TRUE(eventually([&] { return metric_value(d, "xchatd_connections_open") == 1; }));
+  EXPECT_EQ(metric_value(d, "xchatd_websocket_sessions"), 0);
 }
 
 TEST(HttpEndpoints, ErrorAndFrameCountersCountBadFrames) {
   Daemon d;
   const std::string bad_request = R"(xchatd_errors_total{code="bad_request"})";
-  const double errors_before = value(d, bad_request);
-  const double frames_before = value(d, "xchatd_frames_in_total");
+  const double errors_before = metric_value(d, bad_request);
+  const double frames_before = metric_value(d, "xchatd_frames_in_total");
   ASSERT_GE(errors_before, 0);
-  auto client = WsClient::connect(d.port());
+  auto client = connect_or_fail(d);
   ASSERT_NE(client, nullptr);
   ASSERT_TRUE(client->send_text("{not json"));
   ASSERT_TRUE(client->read_json().has_value());
-  EXPECT_TRUE(eventually([&] { return value(d, bad_request) == errors_before + 1; }));
-  EXPECT_GE(value(d, "xchatd_frames_in_total"), frames_before + 1);
+  EXPECT_TRUE(eventually([&] { return metric_value(d, bad_request) == errors_before + 1; }));
+  EXPECT_GE(metric_value(d, "xchatd_frames_in_total"), frames_before + 1);
 }
 
 TEST(HttpEndpoints, StoreCountersCountRegistrations) {
   Daemon d;
-  const double transactions_before = value(d, "xchatd_store_transactions_total");
-  const double commits_before = value(d, "xchatd_store_commit_seconds_count");
-  auto client = WsClient::connect(d.port());
+  const double transactions_before = metric_value(d, "xchatd_store_transactions_total");
+  const double commits_before = metric_value(d, "xchatd_store_commit_seconds_count");
+  auto client = connect_or_fail(d);
   ASSERT_NE(client, nullptr);
   ASSERT_TRUE(register_user(*client, TestUser("@Bob")).contains("result"));
   // The reply is sent only after COMMIT, so the counters already include it.
-  const std::string m = scrape(d);
-  EXPECT_GE(sample(m, "xchatd_store_transactions_total").value_or(0), transactions_before + 1);
-  EXPECT_GE(sample(m, "xchatd_store_commit_seconds_count").value_or(0), commits_before + 1);
+  const std::string m = scrape_metrics(d);
+  EXPECT_GE(metric_sample(m, "xchatd_store_transactions_total").value_or(0),
+            transactions_before + 1);
+  EXPECT_GE(metric_sample(m, "xchatd_store_commit_seconds_count").value_or(0), commits_before + 1);
 }
 
 TEST(HttpEndpoints, UnknownPathIs404) {
@@ -181,14 +161,9 @@ TEST(HttpEndpoints, WebSocketUpgradeAtAnotherPathIs404) {
 
 TEST(HttpEndpoints, UpgradeChecksOriginAgainstAllowedOrigins) {
   Daemon d(Overrides{{"http.allowed_origins", R"(["https://chat.example"])"}});
-  int status = 0;
-  EXPECT_EQ(connect_with_origin(d, "https://evil.example", &status), nullptr);
-  EXPECT_EQ(status, 403);
   // A prefix or a different scheme is a different origin.
-  EXPECT_EQ(connect_with_origin(d, "https://chat.example.evil", &status), nullptr);
-  EXPECT_EQ(status, 403);
-  EXPECT_EQ(connect_with_origin(d, "http://chat.example", &status), nullptr);
-  EXPECT_EQ(status, 403);
+  expect_refused_origins(
+      d, {"https://evil.example", "https://chat.example.evil", "http://chat.example"});
 
   auto allowed = connect_with_origin(d, "https://chat.example");
   ASSERT_NE(allowed, nullptr);
@@ -200,11 +175,7 @@ TEST(HttpEndpoints, UpgradeChecksOriginAgainstAllowedOrigins) {
 
 TEST(HttpEndpoints, DefaultRefusesEveryBrowserOrigin) {
   Daemon d;
-  int status = 0;
-  EXPECT_EQ(connect_with_origin(d, "https://chat.example", &status), nullptr);
-  EXPECT_EQ(status, 403);
-  EXPECT_EQ(connect_with_origin(d, "null", &status), nullptr);
-  EXPECT_EQ(status, 403);
+  expect_refused_origins(d, {"https://chat.example", "null"});
   auto native = connect_with_origin(d, "");
   ASSERT_NE(native, nullptr);
   EXPECT_TRUE(native->request({{"type", "ping"}}).contains("result"));

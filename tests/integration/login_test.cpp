@@ -5,6 +5,7 @@
 #include <vector>
 
 #include "integration/support/daemon.hpp"
+#include "integration/support/helpers.hpp"
 #include "integration/support/identity.hpp"
 #include "integration/support/ws_client.hpp"
 #include "xchat/base64.hpp"
@@ -17,23 +18,6 @@ namespace {
 using nlohmann::json;
 
 constexpr const char* kServerName = "test.xchat";
-
-std::string error_code(const json& reply) {
-  return reply.contains("error") ? reply["error"].value("code", "") : "";
-}
-
-std::unique_ptr<WsClient> connect_or_fail(const Daemon& d, const ConnectOptions& options = {}) {
-  std::string error;
-  auto c = WsClient::connect(d.port(), options, &error);
-  EXPECT_NE(c, nullptr) << error;
-  return c;
-}
-
-ConnectOptions from_address(const std::string& local_address) {
-  ConnectOptions options;
-  options.local_address = local_address;
-  return options;
-}
 
 // A connection on which `user` was registered; it is not logged in.
 std::unique_ptr<WsClient> register_on_new_connection(const Daemon& d, const TestUser& user) {

@@ -4,9 +4,8 @@
 // that corrupted the store or crashed the daemon fails the test.
 #include <gtest/gtest.h>
 
-#include <stdexcept>
-
 #include "integration/support/daemon.hpp"
+#include "integration/support/helpers.hpp"
 #include "integration/support/identity.hpp"
 #include "integration/support/ws_client.hpp"
 
@@ -14,13 +13,6 @@ namespace xchat::testing {
 namespace {
 
 using nlohmann::json;
-
-std::unique_ptr<WsClient> connect_or_throw(std::uint16_t port) {
-  std::string error;
-  auto client = WsClient::connect(port, {}, &error);
-  if (client == nullptr) throw std::runtime_error("cannot connect: " + error);
-  return client;
-}
 
 // A JSON value nested `depth` levels deep, counting the outer request object as level 1.
 std::string request_nested(int depth) {
@@ -33,14 +25,17 @@ class ProtocolErrors : public ::testing::Test {
   explicit ProtocolErrors(Overrides overrides = {}) : daemon_(std::move(overrides)) {}
 
   void SetUp() override {
-    auto setup = connect_or_throw(daemon_.port());
+    auto setup = connect_or_fail(daemon_);
+    ASSERT_NE(setup, nullptr);
     ASSERT_TRUE(register_user(*setup, alice_).contains("result"));
-    client_ = connect_or_throw(daemon_.port());
+    client_ = connect_or_fail(daemon_);
+    ASSERT_NE(client_, nullptr);
   }
 
   void TearDown() override {
     EXPECT_TRUE(daemon_.running()) << daemon_.log();
-    auto fresh = connect_or_throw(daemon_.port());
+    auto fresh = connect_or_fail(daemon_);
+    ASSERT_NE(fresh, nullptr);
     EXPECT_TRUE(login(*fresh, alice_).contains("result")) << "stored account lost";
   }
 
@@ -95,7 +90,8 @@ TEST_F(ProtocolErrors, LoneSurrogateEscapeIsBadRequest) {
 // the connection (1007). Only that connection goes; the JSON-level equivalent above is an
 // ordinary bad_request.
 TEST_F(ProtocolErrors, InvalidUtf8InATextFrameClosesWith1007) {
-  auto other = connect_or_throw(daemon_.port());
+  auto other = connect_or_fail(daemon_);
+  ASSERT_NE(other, nullptr);
   ASSERT_TRUE(client_->send_text("{\"type\":\"ping\",\"id\":1,\"x\":\"\xff\xfe\"}"));
   EXPECT_EQ(client_->wait_close(5s), 1007);
   EXPECT_TRUE(other->request({{"type", "ping"}}).contains("result"));
@@ -253,13 +249,15 @@ TEST_F(ProtocolErrorsFrameLimit, FrameOverTheLimitClosesWith1009) {
   const std::string fits = padding + std::string(4000 - padding.size() - 2, 'p') + "\"}";
   EXPECT_TRUE(exchange(fits).contains("result")) << "a 4000-byte frame is within the limit";
 
-  auto other = connect_or_throw(daemon_.port());
+  auto other = connect_or_fail(daemon_);
+  ASSERT_NE(other, nullptr);
   ASSERT_TRUE(client_->send_text(padding + std::string(5000, 'p') + "\"}"));
   EXPECT_EQ(client_->wait_close(5s), 1009);
 
   // Only the offending connection goes; the others and new ones carry on.
   EXPECT_TRUE(other->request({{"type", "ping"}}).contains("result"));
-  auto fresh = connect_or_throw(daemon_.port());
+  auto fresh = connect_or_fail(daemon_);
+  ASSERT_NE(fresh, nullptr);
   EXPECT_TRUE(fresh->request({{"type", "ping"}}).contains("result"));
 }
 

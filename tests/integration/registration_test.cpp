@@ -5,6 +5,7 @@
 #include <vector>
 
 #include "integration/support/daemon.hpp"
+#include "integration/support/helpers.hpp"
 #include "integration/support/identity.hpp"
 #include "integration/support/ws_client.hpp"
 #include "xchat/base64.hpp"
@@ -14,23 +15,6 @@ namespace xchat::testing {
 namespace {
 
 using nlohmann::json;
-
-std::string error_code(const json& reply) {
-  return reply.contains("error") ? reply["error"].value("code", "") : "";
-}
-
-std::unique_ptr<WsClient> connect_or_fail(const Daemon& d, const ConnectOptions& options = {}) {
-  std::string error;
-  auto c = WsClient::connect(d.port(), options, &error);
-  EXPECT_NE(c, nullptr) << error;
-  return c;
-}
-
-ConnectOptions from_address(const std::string& local_address) {
-  ConnectOptions options;
-  options.local_address = local_address;
-  return options;
-}
 
 // `user`'s register request with its "device" object replaced.
 json register_with_device(WsClient& c, const TestUser& user, json device) {

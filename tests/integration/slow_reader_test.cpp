@@ -3,10 +3,10 @@
 // nobody else notices.
 #include <gtest/gtest.h>
 
-#include <sstream>
 #include <thread>
 
 #include "integration/support/daemon.hpp"
+#include "integration/support/helpers.hpp"
 #include "integration/support/ws_client.hpp"
 
 namespace xchat::testing {
@@ -15,18 +15,8 @@ namespace {
 using nlohmann::json;
 
 double slow_consumer_closes(const Daemon& d) {
-  std::string body;
-  if (d.http_get("/metrics", &body) != 200) return -1;
-  std::istringstream lines(body);
-  const std::string series = "xchatd_slow_consumer_closes_total ";
-  std::string line;
-  while (std::getline(lines, line)) {
-    if (line.rfind(series, 0) == 0) return std::stod(line.substr(series.size()));
-  }
-  return -1;
+  return metric_value(d, "xchatd_slow_consumer_closes_total");
 }
-
-bool pings(WsClient& c) { return c.request({{"type", "ping"}}, 5s).contains("result"); }
 
 // A ping with a 64-character id: the reply is about 100 bytes, so a few thousand unread
 // replies pass a 64 KiB queue once the kernel buffers are full.
@@ -38,7 +28,7 @@ std::string long_id_ping(std::int64_t n) {
 
 TEST(SlowReader, ClientThatStopsReadingIsClosedWith1008) {
   Daemon d(Overrides{{"limits.max_outbound_queue_bytes", "65536"}});
-  auto healthy = WsClient::connect(d.port());
+  auto healthy = connect_or_fail(d);
   ASSERT_NE(healthy, nullptr);
   ASSERT_TRUE(pings(*healthy));
   ASSERT_EQ(slow_consumer_closes(d), 0);
@@ -47,7 +37,7 @@ TEST(SlowReader, ClientThatStopsReadingIsClosedWith1008) {
 
   ConnectOptions options;
   options.receive_buffer = 4096;
-  auto slow = WsClient::connect(d.port(), options);
+  auto slow = connect_or_fail(d, options);
   ASSERT_NE(slow, nullptr);
 
   // Flood without reading. The server stops reading from a connection it is closing, so
@@ -81,7 +71,7 @@ TEST(SlowReader, BurstThenLateReadIsNotDisconnected) {
                      {"limits.ping_interval_seconds", "1"}});
   ConnectOptions options;
   options.receive_buffer = 4096;
-  auto client = WsClient::connect(d.port(), options);
+  auto client = connect_or_fail(d, options);
   ASSERT_NE(client, nullptr);
   constexpr int kBurst = 50;
   for (int i = 0; i < kBurst; ++i) ASSERT_TRUE(client->send_text(long_id_ping(i)));

@@ -1,6 +1,7 @@
 #include <gtest/gtest.h>
 
 #include "integration/support/daemon.hpp"
+#include "integration/support/helpers.hpp"
 #include "integration/support/identity.hpp"
 #include "integration/support/ws_client.hpp"
 
@@ -8,7 +9,7 @@ namespace xchat::testing {
 
 TEST(Smoke, RegisterThenLogin) {
   Daemon daemon;
-  auto client = WsClient::connect(daemon.port());
+  auto client = connect_or_fail(daemon);
   ASSERT_NE(client, nullptr);
   TestUser alice("@Alice");
   auto reg = register_user(*client, alice);

@@ -1,23 +1,28 @@
 // Native TLS: with tls.cert and tls.key the one port speaks wss:// only.
 #include <gtest/gtest.h>
 
-#include <filesystem>
-#include <fstream>
+#include <stdexcept>
 
 #include "integration/support/daemon.hpp"
+#include "integration/support/helpers.hpp"
 #include "integration/support/identity.hpp"
 #include "integration/support/ws_client.hpp"
+#include "support/temp_dir.hpp"
 
 namespace xchat::testing {
 namespace {
+
+// `text` as a TOML string value (no escaping: test paths hold no quotes or backslashes).
+std::string toml_string(const std::string& text) {
+  std::string quoted = "\"";
+  quoted.append(text).append("\"");
+  return quoted;
+}
 
 // A throwaway self-signed P-256 certificate for CN=localhost, made with the openssl CLI.
 class SelfSignedCertificate {
  public:
   SelfSignedCertificate() {
-    char tmpl[] = "/tmp/xchatd-tls-XXXXXX";
-    if (mkdtemp(tmpl) == nullptr) throw std::runtime_error("mkdtemp failed");
-    dir_ = tmpl;
     std::string output;
     const int rc = run_command({"/usr/bin/openssl", "req", "-x509", "-newkey", "ec", "-pkeyopt",
                                 "ec_paramgen_curve:prime256v1", "-nodes", "-days", "1", "-subj",
@@ -25,23 +30,18 @@ class SelfSignedCertificate {
                                &output);
     if (rc != 0) throw std::runtime_error("openssl req failed: " + output);
   }
-  SelfSignedCertificate(const SelfSignedCertificate&) = delete;
-  SelfSignedCertificate& operator=(const SelfSignedCertificate&) = delete;
-  ~SelfSignedCertificate() {
-    std::error_code ec;
-    std::filesystem::remove_all(dir_, ec);
-  }
 
-  const std::string& dir() const { return dir_; }
-  std::string cert() const { return dir_ + "/cert.pem"; }
-  std::string key() const { return dir_ + "/key.pem"; }
+  // Where the certificate and key are; tests may put files of their own there.
+  const TempDir& dir() const { return dir_; }
+  std::string cert() const { return dir_.file("cert.pem"); }
+  std::string key() const { return dir_.file("key.pem"); }
 
   Overrides config() const {
-    return {{"tls.cert", "\"" + cert() + "\""}, {"tls.key", "\"" + key() + "\""}};
+    return {{"tls.cert", toml_string(cert())}, {"tls.key", toml_string(key())}};
   }
 
  private:
-  std::string dir_;
+  TempDir dir_{"xchatd-tls"};
 };
 
 ConnectOptions tls_options() {
@@ -60,9 +60,8 @@ TEST(Tls, SecureWebSocketClientRegistersAndLogsIn) {
   }
   EXPECT_TRUE(announced_wss) << "READY status should carry the wss:// URL";
 
-  std::string error;
-  auto client = WsClient::connect(d.port(), tls_options(), &error);
-  ASSERT_NE(client, nullptr) << error;
+  auto client = connect_or_fail(d, tls_options());
+  ASSERT_NE(client, nullptr);
   TestUser alice("@Alice");
   const auto reg = register_user(*client, alice);
   ASSERT_TRUE(reg.contains("result")) << reg;
@@ -86,10 +85,9 @@ TEST(Tls, PlainClientCannotUpgrade) {
 TEST(Tls, MissingCertificateStopsStartup) {
   SelfSignedCertificate certificate;
   Overrides config = certificate.config();
-  config["tls.cert"] = "\"" + certificate.cert() + ".missing\"";
-  config["server.data_dir"] = "\"" + certificate.dir() + "/data\"";
-  const std::string path = certificate.dir() + "/xchatd.toml";
-  std::ofstream(path) << Daemon::config_text(config);
+  config["tls.cert"] = toml_string(certificate.cert() + ".missing");
+  config["server.data_dir"] = toml_string(certificate.dir().file("data"));
+  const std::string path = certificate.dir().write("xchatd.toml", Daemon::config_text(config));
   // Run directly rather than through Daemon, whose constructor throws on a failed start;
   // timeout bounds the run should the daemon wrongly start.
   std::string output;

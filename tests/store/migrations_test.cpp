@@ -2,21 +2,24 @@
 
 #include <gtest/gtest.h>
 
-#include <cstdlib>
 #include <filesystem>
 #include <fstream>
 #include <functional>
 #include <memory>
-#include <stdexcept>
 #include <string>
 #include <vector>
 
 #include "store/store.hpp"
+#include "support/temp_dir.hpp"
 
 namespace xchat {
 namespace {
 
 using store::Database;
+using ::xchat::testing::TempDir;
+
+// Names each test's scratch directory under /tmp.
+constexpr const char* kDirPrefix = "xchat-migrations";
 
 constexpr const char* kUserVersion = "PRAGMA user_version";
 constexpr const char* kTableExists =
@@ -35,22 +38,6 @@ constexpr const char* kReadDevice =
 constexpr const char* kCountInvites = "SELECT count(*) FROM invites";
 constexpr const char* kCountAdminLog = "SELECT count(*) FROM admin_log";
 constexpr const char* kCountAccounts = "SELECT count(*) FROM accounts";
-
-// A directory under /tmp for one test, removed with everything in it.
-class TempDir {
- public:
-  TempDir() {
-    std::string tmpl = "/tmp/xchat-migrations-XXXXXX";
-    if (mkdtemp(tmpl.data()) == nullptr) throw std::runtime_error("mkdtemp failed");
-    path_ = tmpl;
-  }
-  ~TempDir() { std::filesystem::remove_all(path_); }
-  const std::string& path() const { return path_; }
-  std::string file(const std::string& name) const { return path_ + "/" + name; }
-
- private:
-  std::string path_;
-};
 
 std::unique_ptr<Database> open_db(const std::string& path) {
   Database::Options options;
@@ -129,7 +116,7 @@ TEST(Migrations, EveryEarlierVersionHasAnUpgradeFixture) {
 }
 
 TEST(Migrations, EmptyFileToLatest) {
-  TempDir dir;
+  TempDir dir(kDirPrefix);
   auto db = open_db(dir.file("x.db"));
   ASSERT_NE(db, nullptr);
   EXPECT_EQ(user_version(*db), 0);
@@ -141,7 +128,7 @@ TEST(Migrations, FromEachEarlierVersionKeepsRows) {
   const auto latest = static_cast<std::int64_t>(store::migrations().size());
   for (std::int64_t v = 0; v < latest && v < static_cast<std::int64_t>(fixtures().size()); ++v) {
     SCOPED_TRACE("from schema version " + std::to_string(v));
-    TempDir dir;
+    TempDir dir(kDirPrefix);
     auto db = open_db(dir.file("x.db"));
     ASSERT_NE(db, nullptr);
     Status to_v = store::migrate(*db, v);
@@ -161,7 +148,7 @@ TEST(Migrations, FromEachEarlierVersionKeepsRows) {
 }
 
 TEST(Migrations, ReRunIsANoOp) {
-  TempDir dir;
+  TempDir dir(kDirPrefix);
   auto db = open_db(dir.file("x.db"));
   ASSERT_NE(db, nullptr);
   ASSERT_TRUE(store::migrate(*db, 1));
@@ -175,7 +162,7 @@ TEST(Migrations, ReRunIsANoOp) {
 }
 
 TEST(Migrations, NewerSchemaIsRefused) {
-  TempDir dir;
+  TempDir dir(kDirPrefix);
   const std::string path = dir.file("x.db");
   auto db = open_db(path);
   ASSERT_NE(db, nullptr);
@@ -188,7 +175,7 @@ TEST(Migrations, NewerSchemaIsRefused) {
 }
 
 TEST(Migrations, StoreOpenMigratesAFreshDirectory) {
-  TempDir dir;
+  TempDir dir(kDirPrefix);
   store::Store::Options options;
   options.data_dir = dir.file("data/nested");
   auto opened = store::Store::open(options, nullptr);
@@ -204,7 +191,7 @@ TEST(Migrations, StoreOpenMigratesAFreshDirectory) {
 }
 
 TEST(Migrations, StoreOpenRefusesANewerSchema) {
-  TempDir dir;
+  TempDir dir(kDirPrefix);
   {
     auto db = open_db(store::Store::database_path(dir.path()));
     ASSERT_NE(db, nullptr);
@@ -219,7 +206,7 @@ TEST(Migrations, StoreOpenRefusesANewerSchema) {
 }
 
 TEST(Migrations, StoreOpenRefusesAGarbageFile) {
-  TempDir dir;
+  TempDir dir(kDirPrefix);
   {
     std::ofstream out(store::Store::database_path(dir.path()), std::ios::binary);
     for (int i = 0; i < 4096; ++i) out.put(static_cast<char>((i * 131 + 7) & 0xff));
@@ -233,7 +220,7 @@ TEST(Migrations, StoreOpenRefusesAGarbageFile) {
 }
 
 TEST(Migrations, StoreOpenRefusesADamagedDatabase) {
-  TempDir dir;
+  TempDir dir(kDirPrefix);
   const std::string path = store::Store::database_path(dir.path());
   {
     store::Store::Options options;

@@ -5,24 +5,23 @@
 #include <atomic>
 #include <chrono>
 #include <condition_variable>
-#include <cstdlib>
-#include <filesystem>
 #include <future>
 #include <memory>
 #include <mutex>
 #include <sstream>
-#include <stdexcept>
 #include <string>
 #include <thread>
 #include <vector>
 
 #include "metrics/metrics.hpp"
+#include "support/temp_dir.hpp"
 
 namespace xchat {
 namespace {
 
 using store::Database;
 using store::Writer;
+using ::xchat::testing::TempDir;
 using namespace std::chrono_literals;
 
 constexpr const char* kCreateTable = "CREATE TABLE t (k INTEGER PRIMARY KEY, v TEXT NOT NULL)";
@@ -32,20 +31,6 @@ constexpr const char* kHasRow = "SELECT count(*) FROM t WHERE k = ?1";
 
 // Every wait in these tests is bounded by this; a healthy run never comes close.
 constexpr auto kPatience = 10s;
-
-class TempDir {
- public:
-  TempDir() {
-    std::string tmpl = "/tmp/xchat-writer-XXXXXX";
-    if (mkdtemp(tmpl.data()) == nullptr) throw std::runtime_error("mkdtemp failed");
-    path_ = tmpl;
-  }
-  ~TempDir() { std::filesystem::remove_all(path_); }
-  std::string file(const std::string& name) const { return path_ + "/" + name; }
-
- private:
-  std::string path_;
-};
 
 // A one-shot signal between threads, with a bounded wait.
 class Latch {
@@ -157,7 +142,7 @@ class WriterTest : public ::testing::Test {
     return q.step() && q.column_int(0) == 1;
   }
 
-  TempDir dir_;
+  TempDir dir_{"xchat-writer"};
   Metrics metrics_;
   std::unique_ptr<Database> writer_db_;
   std::mutex reader_mu_;
