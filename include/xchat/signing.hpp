@@ -16,6 +16,7 @@ namespace xchat {
 
 inline constexpr std::string_view kDeviceBindingLabel = "xchat-device-v1";
 inline constexpr std::string_view kLoginLabel = "xchat-login-v1";
+inline constexpr std::string_view kSignedPrekeyLabel = "xchat-signed-prekey-v1";
 
 // Signed by the account's identity key to vouch for a device key.
 // handle_key is the canonical (lower-case) handle including "@"; device_key is the
@@ -27,5 +28,11 @@ std::string device_binding_message(std::string_view handle_key, std::uint32_t de
 // configured [server] name, nonce the 32 raw bytes the server issued.
 std::string login_message(std::string_view server_name, std::string_view handle_key,
                           std::uint32_t device_id, std::string_view nonce);
+
+// Signed by the account's identity key to vouch for a device's key-agreement keys: its
+// X25519 identity key and its current signed prekey (both 32-byte public keys).
+std::string signed_prekey_message(std::string_view handle_key, std::uint32_t device_id,
+                                  std::string_view identity_dh_key, std::uint32_t prekey_id,
+                                  std::string_view prekey);
 
 }  // namespace xchat

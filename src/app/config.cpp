@@ -157,6 +157,12 @@ const std::vector<Field>& schema() {
       integer(
           "limits", "max_devices_per_account", 1, 1000,
           [](Config & c) -> auto& { return c.limits.max_devices_per_account; }),
+      integer(
+          "limits", "max_one_time_prekeys", 1, 10000,
+          [](Config & c) -> auto& { return c.limits.max_one_time_prekeys; }),
+      integer(
+          "limits", "key_fetches_per_account_per_minute", 1, kMaxInt,
+          [](Config & c) -> auto& { return c.limits.key_fetches_per_account_per_minute; }),
       string(
           "storage", "synchronous", [](Config & c) -> auto& { return c.storage.synchronous; },
           [](const std::string& s) {

@@ -50,6 +50,8 @@ struct LimitsConfig {
   std::int64_t registrations_per_ip_per_hour = 20;
   std::int64_t lookups_per_account_per_minute = 120;
   std::int64_t max_devices_per_account = 16;
+  std::int64_t max_one_time_prekeys = 100;
+  std::int64_t key_fetches_per_account_per_minute = 120;
 };
 
 struct StorageConfig {

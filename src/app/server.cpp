@@ -62,8 +62,9 @@ int Server::run() {
 
   auth_ = std::make_unique<AuthService>(settings_, *store_, clock_, registry_, metrics_);
   accounts_ = std::make_unique<AccountService>(settings_, *store_, clock_, registry_);
-  dispatcher_ =
-      std::make_unique<Dispatcher>(settings_, *store_, clock_, metrics_, *auth_, *accounts_);
+  keys_ = std::make_unique<KeyService>(settings_, *store_, clock_, registry_);
+  dispatcher_ = std::make_unique<Dispatcher>(settings_, *store_, clock_, metrics_, *auth_,
+                                             *accounts_, *keys_);
   net_ = std::make_unique<net::NetContext>(
       net::NetContext{settings_, metrics_, *dispatcher_, registry_, limiter_, tls_.get(), [this] {
                         auto reader = store_->readers().acquire();

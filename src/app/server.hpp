@@ -20,6 +20,7 @@
 #include "service/auth_service.hpp"
 #include "service/clock.hpp"
 #include "service/dispatcher.hpp"
+#include "service/key_service.hpp"
 #include "store/store.hpp"
 
 namespace xchat {
@@ -55,6 +56,7 @@ class Server {
   std::unique_ptr<boost::asio::ssl::context> tls_;
   std::unique_ptr<AuthService> auth_;
   std::unique_ptr<AccountService> accounts_;
+  std::unique_ptr<KeyService> keys_;
   std::unique_ptr<Dispatcher> dispatcher_;
   std::unique_ptr<net::NetContext> net_;
   // Declared last so it is destroyed first: abandoned handlers own sessions, whose

@@ -79,6 +79,16 @@ Result<std::uint32_t> u32_field(const json& obj, std::string_view name, std::uin
   return static_cast<std::uint32_t>(i);
 }
 
+Result<Handle> handle_field(const json& obj, std::string_view name) {
+  auto text = string_field(obj, name, kMaxHandleFieldBytes);
+  if (!text) return text.status();
+  auto handle = parse_handle(*text);
+  if (!handle) {
+    return Status(ErrorCode::kInvalidHandle, "a handle is '@' then 1 to 15 of A-Z, a-z, 0-9 and _");
+  }
+  return std::move(*handle);
+}
+
 Result<const json*> object_field(const json& obj, std::string_view name) {
   const json* v = find(obj, name);
   if (v == nullptr) return missing(name);

@@ -6,6 +6,7 @@
 #include <string>
 #include <string_view>
 
+#include "xchat/handle.hpp"
 #include "xchat/status.hpp"
 
 // Typed, bounded access to the fields of a request object. Every failure is a Status
@@ -24,6 +25,9 @@ Result<std::string> bytes_field(const nlohmann::json& obj, std::string_view name
                                 std::size_t bytes);
 Result<std::uint32_t> u32_field(const nlohmann::json& obj, std::string_view name, std::uint32_t min,
                                 std::uint32_t max);
+// A handle: kInvalidHandle unless it follows the handle rules (kTooLarge past
+// kMaxHandleFieldBytes, far beyond any handle).
+Result<Handle> handle_field(const nlohmann::json& obj, std::string_view name);
 // REQUIRES: the returned pointer does not outlive `obj`.
 Result<const nlohmann::json*> object_field(const nlohmann::json& obj, std::string_view name);
 

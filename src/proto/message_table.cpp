@@ -6,7 +6,7 @@ namespace xchat::proto {
 
 namespace {
 
-constexpr std::array<MessageSpec, 9> kMessages = {{
+constexpr std::array<MessageSpec, 11> kMessages = {{
     {"ping", RequestType::kPing, Access::kAnyone},
     {"auth.challenge", RequestType::kAuthChallenge, Access::kAnonymous},
     {"auth.login", RequestType::kAuthLogin, Access::kAnonymous},
@@ -16,6 +16,9 @@ constexpr std::array<MessageSpec, 9> kMessages = {{
     {"device.add", RequestType::kDeviceAdd, Access::kAuthenticated},
     {"device.remove", RequestType::kDeviceRemove, Access::kAuthenticated},
     {"user.lookup", RequestType::kUserLookup, Access::kSubscribed},
+    // Publishing one's own keys is account upkeep, not a chat feature: no subscription.
+    {"keys.upload", RequestType::kKeysUpload, Access::kAuthenticated},
+    {"keys.fetch", RequestType::kKeysFetch, Access::kSubscribed},
 }};
 
 }  // namespace

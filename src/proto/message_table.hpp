@@ -23,6 +23,8 @@ enum class RequestType {
   kDeviceAdd,
   kDeviceRemove,
   kUserLookup,
+  kKeysUpload,
+  kKeysFetch,
 };
 
 // One row of the protocol's table of requests. docs/protocol.md documents each.

@@ -39,4 +39,11 @@ std::string login_message(std::string_view server_name, std::string_view handle_
   return build(kLoginLabel, {server_name, handle_key, u32_field(device_id), nonce});
 }
 
+std::string signed_prekey_message(std::string_view handle_key, std::uint32_t device_id,
+                                  std::string_view identity_dh_key, std::uint32_t prekey_id,
+                                  std::string_view prekey) {
+  return build(kSignedPrekeyLabel,
+               {handle_key, u32_field(device_id), identity_dh_key, u32_field(prekey_id), prekey});
+}
+
 }  // namespace xchat

@@ -43,10 +43,6 @@ bool binding_verifies(const DeviceBinding& d, const std::string& handle_key,
                                 identity_key);
 }
 
-Status invalid_handle() {
-  return Status(ErrorCode::kInvalidHandle, "a handle is '@' then 1 to 15 of A-Z, a-z, 0-9 and _");
-}
-
 Status bad_binding() {
   return Status(ErrorCode::kBadSignature,
                 "device.signature is not the identity key's signature of this device");
@@ -61,12 +57,8 @@ void AccountService::register_account(const Call& call) {
   if (policy == RegistrationPolicy::kClosed) {
     return call.fail(Status(ErrorCode::kRegistrationClosed, "registration is closed"));
   }
-  auto handle_text = proto::string_field(body, "handle", kMaxHandleFieldBytes);
-  if (!handle_text) return call.fail(handle_text.status());
-  auto handle = parse_handle(*handle_text);
-  if (!handle) {
-    return call.fail(invalid_handle());
-  }
+  auto handle = proto::handle_field(body, "handle");
+  if (!handle) return call.fail(handle.status());
   auto identity_key = proto::bytes_field(body, "identity_key", crypto::kEd25519PublicKeyBytes);
   if (!identity_key) return call.fail(identity_key.status());
   auto device = parse_device(body);
@@ -187,12 +179,8 @@ void AccountService::remove_device(const Call& call) {
 
 void AccountService::lookup(const Call& call) {
   const auto config = settings_.get();
-  auto handle_text = proto::string_field(call.body(), "handle", kMaxHandleFieldBytes);
-  if (!handle_text) return call.fail(handle_text.status());
-  auto handle = parse_handle(*handle_text);
-  if (!handle) {
-    return call.fail(invalid_handle());
-  }
+  auto handle = proto::handle_field(call.body(), "handle");
+  if (!handle) return call.fail(handle.status());
   if (!lookups_.try_acquire(std::to_string(call.context().principal->account_id),
                             {static_cast<double>(config->limits.lookups_per_account_per_minute),
                              std::chrono::seconds(60)})) {

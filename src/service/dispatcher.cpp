@@ -70,6 +70,10 @@ void Dispatcher::dispatch(const std::shared_ptr<net::Peer>& peer, std::string_vi
       return accounts_.remove_device(call);
     case RequestType::kUserLookup:
       return accounts_.lookup(call);
+    case RequestType::kKeysUpload:
+      return keys_.upload(call);
+    case RequestType::kKeysFetch:
+      return keys_.fetch(call);
   }
   call.fail(Status(ErrorCode::kInternal, "unhandled request type"));
 }

@@ -8,6 +8,7 @@
 #include "service/account_service.hpp"
 #include "service/auth_service.hpp"
 #include "service/clock.hpp"
+#include "service/key_service.hpp"
 #include "store/store.hpp"
 
 namespace xchat {
@@ -19,13 +20,14 @@ namespace xchat {
 class Dispatcher {
  public:
   Dispatcher(const Settings& settings, store::Store& store, const Clock& clock, Metrics& metrics,
-             AuthService& auth, AccountService& accounts)
+             AuthService& auth, AccountService& accounts, KeyService& keys)
       : settings_(settings),
         store_(store),
         clock_(clock),
         metrics_(metrics),
         auth_(auth),
-        accounts_(accounts) {}
+        accounts_(accounts),
+        keys_(keys) {}
 
   void dispatch(const std::shared_ptr<net::Peer>& peer, std::string_view frame);
 
@@ -44,6 +46,7 @@ class Dispatcher {
   Metrics& metrics_;
   AuthService& auth_;
   AccountService& accounts_;
+  KeyService& keys_;
 };
 
 }  // namespace xchat

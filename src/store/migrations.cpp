@@ -43,7 +43,29 @@ CREATE TABLE admin_log (
 ) STRICT;
 )sql";
 
-constexpr std::array<const char*, 2> kMigrations = {kV1Accounts, kV2AccessPolicy};
+constexpr const char* kV3KeyDirectory = R"sql(
+CREATE TABLE device_keys (
+  account_id              INTEGER NOT NULL,
+  device_id               INTEGER NOT NULL,
+  identity_dh_key         BLOB    NOT NULL,  -- X25519 public key, 32 bytes
+  signed_prekey_id        INTEGER NOT NULL,
+  signed_prekey           BLOB    NOT NULL,  -- X25519 public key, 32 bytes
+  signed_prekey_signature BLOB    NOT NULL,  -- by the account identity key, 64 bytes
+  updated_at              INTEGER NOT NULL,
+  PRIMARY KEY (account_id, device_id),
+  FOREIGN KEY (account_id, device_id) REFERENCES devices(account_id, device_id) ON DELETE CASCADE
+) STRICT, WITHOUT ROWID;
+CREATE TABLE one_time_prekeys (
+  account_id INTEGER NOT NULL,
+  device_id  INTEGER NOT NULL,
+  key_id     INTEGER NOT NULL,
+  public_key BLOB    NOT NULL,                 -- X25519 public key, 32 bytes
+  PRIMARY KEY (account_id, device_id, key_id),
+  FOREIGN KEY (account_id, device_id) REFERENCES devices(account_id, device_id) ON DELETE CASCADE
+) STRICT, WITHOUT ROWID;
+)sql";
+
+constexpr std::array<const char*, 3> kMigrations = {kV1Accounts, kV2AccessPolicy, kV3KeyDirectory};
 
 }  // namespace
 

@@ -82,6 +82,8 @@ const std::vector<Setting>& settings() {
       XCHAT_SETTING(limits, registrations_per_ip_per_hour),
       XCHAT_SETTING(limits, lookups_per_account_per_minute),
       XCHAT_SETTING(limits, max_devices_per_account),
+      XCHAT_SETTING(limits, max_one_time_prekeys),
+      XCHAT_SETTING(limits, key_fetches_per_account_per_minute),
       XCHAT_SETTING(storage, synchronous),
       XCHAT_SETTING(storage, batch_window_us),
       XCHAT_SETTING(storage, batch_max_ops),

@@ -93,6 +93,19 @@ TEST_F(Signing, LoginMessageLayout) {
             "010101010101");
 }
 
+TEST_F(Signing, SignedPrekeyMessageLayout) {
+  const std::string identity_dh(32, '\x02');
+  const std::string prekey(32, '\x03');
+  std::string expected = "xchat-signed-prekey-v1";
+  expected.push_back('\0');
+  expected += u32be(6) + "@alice";
+  expected += u32be(4) + u32be(2);
+  expected += u32be(32) + identity_dh;
+  expected += u32be(4) + u32be(7);
+  expected += u32be(32) + prekey;
+  EXPECT_EQ(hex(signed_prekey_message("@alice", 2, identity_dh, 7, prekey)), hex(expected));
+}
+
 TEST_F(Signing, DeviceIdIsBigEndianAndFullWidth) {
   const std::string m = login_message("s", "@a", 0xfffffffeu, "");
   EXPECT_NE(m.find(u32be(4) + std::string("\xff\xff\xff\xfe", 4)), std::string::npos);

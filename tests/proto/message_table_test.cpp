@@ -51,6 +51,8 @@ TEST(MessageTable, AccessRulesAsDocumented) {
       {"device.add", Access::kAuthenticated},
       {"device.remove", Access::kAuthenticated},
       {"user.lookup", Access::kSubscribed},
+      {"keys.upload", Access::kAuthenticated},
+      {"keys.fetch", Access::kSubscribed},
   };
   EXPECT_EQ(message_table().size(), documented.size());
   for (const auto& [name, access] : documented) {
@@ -70,6 +72,8 @@ TEST(MessageTable, RowsMapToTheirRequestType) {
   EXPECT_EQ(find_message("device.add")->type, proto::RequestType::kDeviceAdd);
   EXPECT_EQ(find_message("device.remove")->type, proto::RequestType::kDeviceRemove);
   EXPECT_EQ(find_message("user.lookup")->type, proto::RequestType::kUserLookup);
+  EXPECT_EQ(find_message("keys.upload")->type, proto::RequestType::kKeysUpload);
+  EXPECT_EQ(find_message("keys.fetch")->type, proto::RequestType::kKeysFetch);
 }
 
 }  // namespace

@@ -38,6 +38,23 @@ constexpr const char* kReadDevice =
 constexpr const char* kCountInvites = "SELECT count(*) FROM invites";
 constexpr const char* kCountAdminLog = "SELECT count(*) FROM admin_log";
 constexpr const char* kCountAccounts = "SELECT count(*) FROM accounts";
+constexpr const char* kV2InsertAccount =
+    "INSERT INTO accounts (id, handle_key, handle, identity_key, created_at, suspended, "
+    "subscription_until) VALUES (9, '@bob', '@Bob', randomblob(32), 1700000100, 1, 1800000000)";
+constexpr const char* kV2InsertDevice =
+    "INSERT INTO devices (account_id, device_id, device_key, created_at) "
+    "VALUES (9, 3, randomblob(32), 1700000101)";
+constexpr const char* kV2InsertInvite =
+    "INSERT INTO invites (code, created_at, expires_at, used_by, used_at) "
+    "VALUES ('ABCDE', 1700000000, NULL, 9, 1700000100)";
+constexpr const char* kV2InsertAdminLog =
+    "INSERT INTO admin_log (at, action, target, detail) "
+    "VALUES (1700000200, 'account.suspend', '@bob', '')";
+constexpr const char* kReadV2Account =
+    "SELECT handle, suspended, subscription_until FROM accounts WHERE id = 9";
+constexpr const char* kReadInvite = "SELECT used_by FROM invites WHERE code = 'ABCDE'";
+constexpr const char* kCountDeviceKeys = "SELECT count(*) FROM device_keys";
+constexpr const char* kCountOneTimePrekeys = "SELECT count(*) FROM one_time_prekeys";
 
 std::unique_ptr<Database> open_db(const std::string& path) {
   Database::Options options;
@@ -68,7 +85,8 @@ std::int64_t count(Database& db, const char* sql) {
 
 void expect_latest_schema(Database& db) {
   EXPECT_EQ(user_version(db), static_cast<std::int64_t>(store::migrations().size()));
-  for (const char* table : {"accounts", "devices", "invites", "admin_log"}) {
+  for (const char* table :
+       {"accounts", "devices", "invites", "admin_log", "device_keys", "one_time_prekeys"}) {
     EXPECT_TRUE(table_exists(db, table)) << table;
   }
 }
@@ -106,6 +124,27 @@ const std::vector<VersionFixture>& fixtures() {
          EXPECT_EQ(d.column_int(2), 1700000001);
          EXPECT_EQ(count(db, kCountInvites), 0);
          EXPECT_EQ(count(db, kCountAdminLog), 0);
+       }},
+      // Version 2: access policy (subscriptions, invites, admin log), before the key
+      // directory.
+      {[](Database& db) {
+         ASSERT_TRUE(db.exec(kV2InsertAccount));
+         ASSERT_TRUE(db.exec(kV2InsertDevice));
+         ASSERT_TRUE(db.exec(kV2InsertInvite));
+         ASSERT_TRUE(db.exec(kV2InsertAdminLog));
+       },
+       [](Database& db) {
+         auto a = db.query(kReadV2Account);
+         ASSERT_TRUE(a.step()) << a.status().message();
+         EXPECT_EQ(a.column_text(0), "@Bob");
+         EXPECT_EQ(a.column_int(1), 1);
+         EXPECT_EQ(a.column_int(2), 1800000000);
+         auto i = db.query(kReadInvite);
+         ASSERT_TRUE(i.step()) << i.status().message();
+         EXPECT_EQ(i.column_int(0), 9);
+         EXPECT_EQ(count(db, kCountAdminLog), 1);
+         EXPECT_EQ(count(db, kCountDeviceKeys), 0);
+         EXPECT_EQ(count(db, kCountOneTimePrekeys), 0);
        }},
   };
   return all;
