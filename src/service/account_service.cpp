@@ -102,10 +102,9 @@ void AccountService::account_info(const Call& call) {
   const auto& p = *call.context().principal;
   auto reader = store_.readers().acquire();
   if (!reader) return call.fail(reader.status());
-  auto account = store::accounts::find_by_id(**reader, p.account_id);
+  auto account = store::accounts::caller(**reader, p.account_id);
   if (!account) return call.fail(account.status());
-  if (!*account) return call.fail(Status(ErrorCode::kNotFound, "the account no longer exists"));
-  const auto& a = **account;
+  const auto& a = *account;
   call.ok({{"handle", a.handle},
            {"identity_key", base64_encode(a.identity_key)},
            {"device_id", p.device_id},
@@ -136,10 +135,9 @@ void AccountService::add_device(const Call& call) {
   {
     auto reader = store_.readers().acquire();
     if (!reader) return call.fail(reader.status());
-    auto account = store::accounts::find_by_id(**reader, p.account_id);
+    auto account = store::accounts::caller(**reader, p.account_id);
     if (!account) return call.fail(account.status());
-    if (!*account) return call.fail(Status(ErrorCode::kNotFound, "the account no longer exists"));
-    identity_key = (*account)->identity_key;
+    identity_key = account->identity_key;
   }
   if (!binding_verifies(*device, p.handle_key, identity_key)) return call.fail(bad_binding());
   const std::int64_t max_devices = settings_.get()->limits.max_devices_per_account;

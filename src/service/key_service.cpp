@@ -101,10 +101,9 @@ void KeyService::upload(const Call& call) {
   {
     auto reader = store_.readers().acquire();
     if (!reader) return call.fail(reader.status());
-    auto account = store::accounts::find_by_id(**reader, p.account_id);
+    auto account = store::accounts::caller(**reader, p.account_id);
     if (!account) return call.fail(account.status());
-    if (!*account) return call.fail(Status(ErrorCode::kNotFound, "the account no longer exists"));
-    identity_key = (*account)->identity_key;
+    identity_key = account->identity_key;
     if (!identity_dh) {
       auto stored = store::keys::identity_dh_key(**reader, p.account_id, p.device_id);
       if (!stored) return call.fail(stored.status());

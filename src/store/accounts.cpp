@@ -123,6 +123,13 @@ Result<std::optional<Account>> find_by_id(Database& db, std::int64_t id) {
   return find_one(db, kFindById, [&](Query& q) { q.bind(1, id); });
 }
 
+Result<Account> caller(Database& db, std::int64_t id) {
+  auto account = find_by_id(db, id);
+  if (!account) return account.status();
+  if (!*account) return Status(ErrorCode::kNotFound, "the account no longer exists");
+  return std::move(**account);
+}
+
 Result<std::optional<std::string>> device_key(Database& db, std::int64_t account_id,
                                               std::uint32_t device_id) {
   Query q = db.query(kDeviceKey);

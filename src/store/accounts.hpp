@@ -40,6 +40,8 @@ Status delete_device(Database& db, std::int64_t account_id, std::uint32_t device
 
 Result<std::optional<Account>> find_by_handle(Database& db, const std::string& handle_key);
 Result<std::optional<Account>> find_by_id(Database& db, std::int64_t id);
+// The account of a logged-in caller: kNotFound when it was deleted since the login.
+Result<Account> caller(Database& db, std::int64_t id);
 Result<std::optional<std::string>> device_key(Database& db, std::int64_t account_id,
                                               std::uint32_t device_id);
 Result<std::vector<Device>> devices(Database& db, std::int64_t account_id);

@@ -74,6 +74,17 @@ TEST_F(AccountsTest, InsertAndFindKeepsDisplayCase) {
   EXPECT_FALSE(missing->has_value());
 }
 
+TEST_F(AccountsTest, CallerIsNotFoundOnceDeleted) {
+  const std::int64_t id = add_account("@Alice", "@alice");
+  auto found = accounts::caller(*db_, id);
+  ASSERT_TRUE(found) << found.status().message();
+  EXPECT_EQ(found->handle, "@Alice");
+  ASSERT_TRUE(accounts::remove(*db_, "@alice"));
+  auto gone = accounts::caller(*db_, id);
+  ASSERT_FALSE(gone);
+  EXPECT_EQ(gone.status().code(), ErrorCode::kNotFound);
+}
+
 TEST_F(AccountsTest, DuplicateHandleIsTaken) {
   add_account("@Alice", "@alice");
   auto again = accounts::insert(*db_, "@alice", "@ALICE", std::string(32, 'j'), kNow);
