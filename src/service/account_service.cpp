@@ -71,8 +71,7 @@ void AccountService::register_account(const Call& call) {
   if (!binding_verifies(*device, handle->key, *identity_key)) return call.fail(bad_binding());
   if (!registrations_.try_acquire(
           call.context().client_ip,
-          {static_cast<double>(config->limits.registrations_per_ip_per_hour),
-           std::chrono::hours(1)})) {
+          RateLimiter::Rate::per_hour(config->limits.registrations_per_ip_per_hour))) {
     return call.fail(Status(ErrorCode::kRateLimited,
                             "too many registrations from this address; try again later"));
   }
@@ -179,9 +178,9 @@ void AccountService::lookup(const Call& call) {
   const auto config = settings_.get();
   auto handle = proto::handle_field(call.body(), "handle");
   if (!handle) return call.fail(handle.status());
-  if (!lookups_.try_acquire(std::to_string(call.context().principal->account_id),
-                            {static_cast<double>(config->limits.lookups_per_account_per_minute),
-                             std::chrono::seconds(60)})) {
+  if (!lookups_.try_acquire(
+          RateLimiter::account_key(call.context().principal->account_id),
+          RateLimiter::Rate::per_minute(config->limits.lookups_per_account_per_minute))) {
     return call.fail(Status(ErrorCode::kRateLimited, "too many lookups; try again later"));
   }
   auto reader = store_.readers().acquire();

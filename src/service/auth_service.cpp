@@ -22,7 +22,7 @@ constexpr std::size_t kNonceBytes = 32;
 constexpr std::uint32_t kMaxDeviceId = 0x7fffffff;
 
 RateLimiter::Rate failure_rate(const Config& c) {
-  return {static_cast<double>(c.limits.login_failures_per_ip_per_minute), std::chrono::seconds(60)};
+  return RateLimiter::Rate::per_minute(c.limits.login_failures_per_ip_per_minute);
 }
 
 }  // namespace

@@ -152,9 +152,9 @@ void KeyService::fetch(const Call& call) {
   const auto config = settings_.get();
   auto handle = proto::handle_field(call.body(), "handle");
   if (!handle) return call.fail(handle.status());
-  if (!fetches_.try_acquire(std::to_string(call.context().principal->account_id),
-                            {static_cast<double>(config->limits.key_fetches_per_account_per_minute),
-                             std::chrono::seconds(60)})) {
+  if (!fetches_.try_acquire(
+          RateLimiter::account_key(call.context().principal->account_id),
+          RateLimiter::Rate::per_minute(config->limits.key_fetches_per_account_per_minute))) {
     return call.fail(Status(ErrorCode::kRateLimited, "too many key fetches; try again later"));
   }
   std::optional<store::accounts::Account> account;

@@ -1,6 +1,7 @@
 #pragma once
 
 #include <chrono>
+#include <cstdint>
 #include <mutex>
 #include <string>
 #include <unordered_map>
@@ -20,7 +21,16 @@ class RateLimiter {
   struct Rate {
     double burst = 1;
     std::chrono::seconds period{60};
+
+    // The config's limits are counts per minute or per hour.
+    static Rate per_minute(std::int64_t n) {
+      return {static_cast<double>(n), std::chrono::minutes(1)};
+    }
+    static Rate per_hour(std::int64_t n) { return {static_cast<double>(n), std::chrono::hours(1)}; }
   };
+
+  // The key of a per-account bucket.
+  static std::string account_key(std::int64_t account_id) { return std::to_string(account_id); }
 
   explicit RateLimiter(const Clock& clock, std::size_t max_keys = 100'000)
       : clock_(clock), max_keys_(max_keys) {}
