@@ -30,6 +30,9 @@ enum class ErrorCode {
   kSubscriptionRequired,  // access.require_subscription and none active
   kNotFound,              // the named object does not exist
   kUnavailable,           // the server is shutting down or overloaded
+  kStaleDevices,          // a send's device list differs from the account's devices
+  kNotAllowed,            // the recipient accepts messages from contacts only
+  kQueueFull,             // a recipient device holds limits.max_queued_envelopes_per_device
   kInternal,              // a server fault; the request may be retried
 };
 

@@ -163,6 +163,27 @@ const std::vector<Field>& schema() {
       integer(
           "limits", "key_fetches_per_account_per_minute", 1, kMaxInt,
           [](Config & c) -> auto& { return c.limits.key_fetches_per_account_per_minute; }),
+      integer(
+          "limits", "max_envelope_bytes", 1, 16 << 20,
+          [](Config & c) -> auto& { return c.limits.max_envelope_bytes; }),
+      integer(
+          "limits", "sends_per_account_per_minute", 1, kMaxInt,
+          [](Config & c) -> auto& { return c.limits.sends_per_account_per_minute; }),
+      integer(
+          "limits", "max_queued_envelopes_per_device", 1, kMaxInt,
+          [](Config & c) -> auto& { return c.limits.max_queued_envelopes_per_device; }),
+      integer(
+          "limits", "max_unacked_envelopes", 1, 65536,
+          [](Config & c) -> auto& { return c.limits.max_unacked_envelopes; }),
+      integer(
+          "limits", "max_contacts", 1, kMaxInt,
+          [](Config & c) -> auto& { return c.limits.max_contacts; }),
+      integer(
+          "messages", "max_retention_days", 1, 3650,
+          [](Config & c) -> auto& { return c.messages.max_retention_days; }),
+      integer(
+          "messages", "dedup_window_hours", 1, 24 * 3650,
+          [](Config & c) -> auto& { return c.messages.dedup_window_hours; }),
       string(
           "storage", "synchronous", [](Config & c) -> auto& { return c.storage.synchronous; },
           [](const std::string& s) {
@@ -299,6 +320,7 @@ Config merge_reloadable(const Config& running, const Config& reloaded,
                         std::vector<std::string>* needs_restart) {
   Config merged = running;
   merged.limits = reloaded.limits;
+  merged.messages = reloaded.messages;
   merged.log = reloaded.log;
   merged.access = reloaded.access;
   merged.http = reloaded.http;

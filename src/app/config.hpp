@@ -52,6 +52,16 @@ struct LimitsConfig {
   std::int64_t max_devices_per_account = 16;
   std::int64_t max_one_time_prekeys = 100;
   std::int64_t key_fetches_per_account_per_minute = 120;
+  std::int64_t max_envelope_bytes = 64 * 1024;
+  std::int64_t sends_per_account_per_minute = 600;
+  std::int64_t max_queued_envelopes_per_device = 50000;
+  std::int64_t max_unacked_envelopes = 64;
+  std::int64_t max_contacts = 5000;
+};
+
+struct MessagesConfig {
+  std::int64_t max_retention_days = 30;
+  std::int64_t dedup_window_hours = 168;
 };
 
 struct StorageConfig {
@@ -76,6 +86,7 @@ struct Config {
   TlsConfig tls;
   HttpConfig http;
   LimitsConfig limits;
+  MessagesConfig messages;
   StorageConfig storage;
   AccessConfig access;
   LogConfig log;
@@ -90,7 +101,7 @@ Result<Config> parse_config(std::string_view toml_text, std::string_view source_
 // Reads and parses a file; the error names the path.
 Result<Config> load_config(const std::string& path);
 
-// What SIGHUP may change without a restart: limits, log, access and http. Everything
+// What SIGHUP may change without a restart: limits, messages, log, access and http. Everything
 // else keeps its value from `running`; the names of ignored changed sections are
 // returned so the caller can log them.
 Config merge_reloadable(const Config& running, const Config& reloaded,

@@ -60,11 +60,24 @@ int Server::run() {
     tls_ = std::move(*tls);
   }
 
-  auth_ = std::make_unique<AuthService>(settings_, *store_, clock_, registry_, metrics_);
+  // Whatever outlived its retention while the server was down goes before anyone connects.
+  retention_ = std::make_unique<Retention>(ioc_, settings_, *store_, clock_);
+  if (Status s = retention_->purge_now(); !s) {
+    spdlog::critical("purging expired envelopes: {}", s.message());
+    store_->close();
+    return 1;
+  }
+
+  delivery_ = std::make_unique<DeliveryService>(settings_, *store_, metrics_);
+  auth_ =
+      std::make_unique<AuthService>(settings_, *store_, clock_, registry_, metrics_, *delivery_);
   accounts_ = std::make_unique<AccountService>(settings_, *store_, clock_, registry_);
   keys_ = std::make_unique<KeyService>(settings_, *store_, clock_, registry_);
+  messages_ =
+      std::make_unique<MessageService>(settings_, *store_, clock_, metrics_, registry_, *delivery_);
+  contacts_ = std::make_unique<ContactService>(settings_, *store_, clock_);
   dispatcher_ = std::make_unique<Dispatcher>(settings_, *store_, clock_, metrics_, *auth_,
-                                             *accounts_, *keys_);
+                                             *accounts_, *keys_, *messages_, *contacts_);
   net_ = std::make_unique<net::NetContext>(
       net::NetContext{settings_, metrics_, *dispatcher_, registry_, limiter_, tls_.get(), [this] {
                         auto reader = store_->readers().acquire();
@@ -86,6 +99,7 @@ int Server::run() {
   signals_.add(SIGHUP);
   wait_for_signal();
   listener_->run();
+  retention_->start();
   if (auto interval = notifier_.watchdog_interval()) schedule_watchdog(*interval);
 
   const auto bound = listener_->local_endpoint();
@@ -163,6 +177,7 @@ void Server::await_sessions_closed(std::chrono::steady_clock::time_point deadlin
     }
     signals_.cancel();
     watchdog_timer_.cancel();
+    retention_->stop();
     ioc_.stop();
     return;
   }

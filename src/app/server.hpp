@@ -19,8 +19,12 @@
 #include "service/account_service.hpp"
 #include "service/auth_service.hpp"
 #include "service/clock.hpp"
+#include "service/contact_service.hpp"
+#include "service/delivery_service.hpp"
 #include "service/dispatcher.hpp"
 #include "service/key_service.hpp"
+#include "service/message_service.hpp"
+#include "service/retention.hpp"
 #include "store/store.hpp"
 
 namespace xchat {
@@ -57,6 +61,9 @@ class Server {
   std::unique_ptr<AuthService> auth_;
   std::unique_ptr<AccountService> accounts_;
   std::unique_ptr<KeyService> keys_;
+  std::unique_ptr<DeliveryService> delivery_;
+  std::unique_ptr<MessageService> messages_;
+  std::unique_ptr<ContactService> contacts_;
   std::unique_ptr<Dispatcher> dispatcher_;
   std::unique_ptr<net::NetContext> net_;
   // Declared last so it is destroyed first: abandoned handlers own sessions, whose
@@ -65,6 +72,7 @@ class Server {
   boost::asio::signal_set signals_{ioc_};
   boost::asio::steady_timer shutdown_timer_{ioc_};
   boost::asio::steady_timer watchdog_timer_{ioc_};
+  std::unique_ptr<Retention> retention_;
   std::shared_ptr<net::Listener> listener_;
   bool shutting_down_ = false;
 };

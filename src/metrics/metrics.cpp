@@ -57,6 +57,12 @@ std::string Metrics::render() const {
   counter("xchatd_slow_consumer_closes_total",
           "Sessions closed because their outbound queue passed its limit.",
           slow_consumer_closes.load(kRelaxed));
+  counter("xchatd_envelopes_stored_total", "Envelopes committed to device queues.",
+          envelopes_stored.load(kRelaxed));
+  counter("xchatd_envelopes_sent_total", "Envelopes pushed to devices, ephemeral ones included.",
+          envelopes_sent.load(kRelaxed));
+  counter("xchatd_envelopes_acked_total", "Envelopes acknowledged by their devices and deleted.",
+          envelopes_acked.load(kRelaxed));
 
   o << "# HELP xchatd_errors_total Error replies sent, by code.\n"
        "# TYPE xchatd_errors_total counter\n";

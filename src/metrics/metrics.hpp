@@ -26,6 +26,9 @@ class Metrics {
   std::atomic<std::uint64_t> frames_in{0};
   std::atomic<std::uint64_t> frames_out{0};
   std::atomic<std::uint64_t> slow_consumer_closes{0};  // closed with 1008, queue overflow
+  std::atomic<std::uint64_t> envelopes_stored{0};      // committed to device queues
+  std::atomic<std::uint64_t> envelopes_sent{0};        // pushed to devices (ephemeral too)
+  std::atomic<std::uint64_t> envelopes_acked{0};       // acknowledged and deleted
 
   void count_error(ErrorCode code);
   // One committed (or failed) store transaction carrying `ops` operations.

@@ -50,6 +50,12 @@ std::string_view to_string(ErrorCode code) {
       return "not_found";
     case ErrorCode::kUnavailable:
       return "unavailable";
+    case ErrorCode::kStaleDevices:
+      return "stale_devices";
+    case ErrorCode::kNotAllowed:
+      return "not_allowed";
+    case ErrorCode::kQueueFull:
+      return "queue_full";
     case ErrorCode::kInternal:
       return "internal";
   }

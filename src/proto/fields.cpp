@@ -61,6 +61,58 @@ Result<std::string> bytes_field(const json& obj, std::string_view name, std::siz
   return std::move(*raw);
 }
 
+Result<std::string> blob_field(const json& obj, std::string_view name, std::size_t max_bytes) {
+  auto text = string_field(obj, name, (max_bytes + 2) / 3 * 4);
+  if (!text) {
+    if (text.status().code() == ErrorCode::kTooLarge) {
+      return Status(ErrorCode::kTooLarge, "field '" + std::string(name) + "' is over " +
+                                              std::to_string(max_bytes) + " bytes");
+    }
+    return text.status();
+  }
+  auto raw = base64_decode(*text);
+  if (!raw) return wrong_type(name, "standard base64 with padding");
+  if (raw->empty()) return wrong_type(name, "base64 of at least one byte");
+  if (raw->size() > max_bytes) {
+    return Status(ErrorCode::kTooLarge, "field '" + std::string(name) + "' is over " +
+                                            std::to_string(max_bytes) + " bytes");
+  }
+  return std::move(*raw);
+}
+
+Result<bool> optional_bool_field(const json& obj, std::string_view name, bool absent) {
+  const json* v = find(obj, name);
+  if (v == nullptr) return absent;
+  if (!v->is_boolean()) return wrong_type(name, "true or false");
+  return v->get<bool>();
+}
+
+Result<std::vector<std::int64_t>> int_array_field(const json& obj, std::string_view name,
+                                                  std::size_t max_items, std::int64_t min) {
+  const json* v = find(obj, name);
+  if (v == nullptr) return missing(name);
+  const std::string what =
+      "an array of 1.." + std::to_string(max_items) + " integers >= " + std::to_string(min);
+  if (!v->is_array()) return wrong_type(name, what);
+  if (v->empty()) return wrong_type(name, what);
+  if (v->size() > max_items) {
+    return Status(ErrorCode::kTooLarge, "field '" + std::string(name) + "' holds more than " +
+                                            std::to_string(max_items) + " items");
+  }
+  std::vector<std::int64_t> out;
+  out.reserve(v->size());
+  for (const auto& item : *v) {
+    if (!item.is_number_integer() ||
+        (item.is_number_unsigned() && item.get<std::uint64_t>() > INT64_MAX)) {
+      return wrong_type(name, what);
+    }
+    const auto i = item.get<std::int64_t>();
+    if (i < min) return wrong_type(name, what);
+    out.push_back(i);
+  }
+  return out;
+}
+
 Result<std::uint32_t> u32_field(const json& obj, std::string_view name, std::uint32_t min,
                                 std::uint32_t max) {
   const json* v = find(obj, name);

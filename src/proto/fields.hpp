@@ -5,6 +5,7 @@
 #include <optional>
 #include <string>
 #include <string_view>
+#include <vector>
 
 #include "xchat/handle.hpp"
 #include "xchat/status.hpp"
@@ -23,6 +24,14 @@ Result<std::optional<std::string>> optional_string_field(const nlohmann::json& o
 // Base64 text that must decode to exactly `bytes` bytes.
 Result<std::string> bytes_field(const nlohmann::json& obj, std::string_view name,
                                 std::size_t bytes);
+// Base64 text of 1..max_bytes bytes (kTooLarge past it).
+Result<std::string> blob_field(const nlohmann::json& obj, std::string_view name,
+                               std::size_t max_bytes);
+// `absent` when the field is left out.
+Result<bool> optional_bool_field(const nlohmann::json& obj, std::string_view name, bool absent);
+// A non-empty array of integers >= min, at most max_items long (kTooLarge past it).
+Result<std::vector<std::int64_t>> int_array_field(const nlohmann::json& obj, std::string_view name,
+                                                  std::size_t max_items, std::int64_t min);
 Result<std::uint32_t> u32_field(const nlohmann::json& obj, std::string_view name, std::uint32_t min,
                                 std::uint32_t max);
 // A handle: kInvalidHandle unless it follows the handle rules (kTooLarge past

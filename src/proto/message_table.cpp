@@ -6,7 +6,7 @@ namespace xchat::proto {
 
 namespace {
 
-constexpr std::array<MessageSpec, 11> kMessages = {{
+constexpr std::array<MessageSpec, 20> kMessages = {{
     {"ping", RequestType::kPing, Access::kAnyone},
     {"auth.challenge", RequestType::kAuthChallenge, Access::kAnonymous},
     {"auth.login", RequestType::kAuthLogin, Access::kAnonymous},
@@ -19,6 +19,17 @@ constexpr std::array<MessageSpec, 11> kMessages = {{
     // Publishing one's own keys is account upkeep, not a chat feature: no subscription.
     {"keys.upload", RequestType::kKeysUpload, Access::kAuthenticated},
     {"keys.fetch", RequestType::kKeysFetch, Access::kSubscribed},
+    {"send", RequestType::kSend, Access::kSubscribed},
+    // Receiving what was already accepted, and managing one's own lists, stay possible
+    // when a subscription lapses.
+    {"ack", RequestType::kAck, Access::kAuthenticated},
+    {"contacts.add", RequestType::kContactsAdd, Access::kAuthenticated},
+    {"contacts.remove", RequestType::kContactsRemove, Access::kAuthenticated},
+    {"contacts.list", RequestType::kContactsList, Access::kAuthenticated},
+    {"blocks.add", RequestType::kBlocksAdd, Access::kAuthenticated},
+    {"blocks.remove", RequestType::kBlocksRemove, Access::kAuthenticated},
+    {"blocks.list", RequestType::kBlocksList, Access::kAuthenticated},
+    {"privacy.set", RequestType::kPrivacySet, Access::kAuthenticated},
 }};
 
 }  // namespace

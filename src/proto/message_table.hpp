@@ -25,6 +25,15 @@ enum class RequestType {
   kUserLookup,
   kKeysUpload,
   kKeysFetch,
+  kSend,
+  kAck,
+  kContactsAdd,
+  kContactsRemove,
+  kContactsList,
+  kBlocksAdd,
+  kBlocksRemove,
+  kBlocksList,
+  kPrivacySet,
 };
 
 // One row of the protocol's table of requests. docs/protocol.md documents each.

@@ -14,9 +14,10 @@ std::string encode_result(const json& id, const json& result) {
   return dump(json{{"id", id}, {"result", result}});
 }
 
-std::string encode_error(const json& id, const Status& status) {
-  return dump(json{{"id", id},
-                   {"error", {{"code", to_string(status.code())}, {"message", status.message()}}}});
+std::string encode_error(const json& id, const Status& status, json details) {
+  details["code"] = to_string(status.code());
+  details["message"] = status.message();
+  return dump(json{{"id", id}, {"error", std::move(details)}});
 }
 
 std::string encode_push(std::string_view type, json fields) {

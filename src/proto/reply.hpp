@@ -12,7 +12,9 @@ namespace xchat::proto {
 // {"id": <id>, "result": <result>}
 std::string encode_result(const nlohmann::json& id, const nlohmann::json& result);
 // {"id": <id>, "error": {"code": "<code>", "message": "<message>"}}
-std::string encode_error(const nlohmann::json& id, const Status& status);
+// `details`, an object, adds fields to "error" (what the code's documentation lists).
+std::string encode_error(const nlohmann::json& id, const Status& status,
+                         nlohmann::json details = nlohmann::json::object());
 // {"type": "<type>", ...fields}
 std::string encode_push(std::string_view type, nlohmann::json fields);
 

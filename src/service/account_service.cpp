@@ -108,6 +108,7 @@ void AccountService::account_info(const Call& call) {
            {"identity_key", base64_encode(a.identity_key)},
            {"device_id", p.device_id},
            {"created_at", a.created_at},
+           {"who_can_message", a.contacts_only ? "contacts" : "everyone"},
            {"subscription",
             subscription_json(a.subscription_until, settings_.get()->access.require_subscription,
                               clock_.unix_seconds())}});

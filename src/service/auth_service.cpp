@@ -114,6 +114,7 @@ void AuthService::login(const Call& call) {
            {"subscription",
             subscription_json(acct.subscription_until, config->access.require_subscription,
                               clock_.unix_seconds())}});
+  delivery_.start(call.peer());
 }
 
 }  // namespace xchat

@@ -4,6 +4,7 @@
 #include "net/session_registry.hpp"
 #include "service/call.hpp"
 #include "service/clock.hpp"
+#include "service/delivery_service.hpp"
 #include "service/rate_limiter.hpp"
 #include "store/store.hpp"
 
@@ -16,12 +17,13 @@ namespace xchat {
 class AuthService {
  public:
   AuthService(const Settings& settings, store::Store& store, const Clock& clock,
-              net::SessionRegistry& registry, Metrics& metrics)
+              net::SessionRegistry& registry, Metrics& metrics, DeliveryService& delivery)
       : settings_(settings),
         store_(store),
         clock_(clock),
         registry_(registry),
         metrics_(metrics),
+        delivery_(delivery),
         failures_(clock) {}
 
   // auth.challenge: issues a fresh 32-byte nonce (at most a few outstanding per
@@ -31,7 +33,8 @@ class AuthService {
   // auth.login: a failed attempt of any kind costs the client IP one token of
   // limits.login_failures_per_ip_per_minute; with none left every attempt is refused with
   // rate_limited until the bucket refills. Unknown handle and unknown device are the same
-  // error, so login cannot be used to probe which handles exist.
+  // error, so login cannot be used to probe which handles exist. After the reply, the
+  // device's queued envelopes start to flow.
   void login(const Call& call);
 
  private:
@@ -42,6 +45,7 @@ class AuthService {
   const Clock& clock_;
   net::SessionRegistry& registry_;
   Metrics& metrics_;
+  DeliveryService& delivery_;
   RateLimiter failures_;
 };
 

@@ -10,7 +10,9 @@ void Call::ok(const nlohmann::json& result) const {
   peer_->reply(proto::encode_result(id_, result));
 }
 
-void Call::fail(const Status& status) const {
+void Call::fail(const Status& status) const { fail(status, nlohmann::json::object()); }
+
+void Call::fail(const Status& status, nlohmann::json details) const {
   metrics_->count_error(status.code());
   if (status.code() == ErrorCode::kInternal) {
     // The detail (often SQLite's) is for the operator; the client only needs to retry.
@@ -18,7 +20,7 @@ void Call::fail(const Status& status) const {
     peer_->reply(proto::encode_error(id_, Status(ErrorCode::kInternal, "internal server error")));
     return;
   }
-  peer_->reply(proto::encode_error(id_, status));
+  peer_->reply(proto::encode_error(id_, status, std::move(details)));
 }
 
 }  // namespace xchat

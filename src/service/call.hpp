@@ -28,6 +28,8 @@ class Call {
 
   void ok(const nlohmann::json& result) const;
   void fail(const Status& status) const;
+  // An error whose code documents extra fields (stale_devices lists the devices).
+  void fail(const Status& status, nlohmann::json details) const;
 
   // Runs `fn` on the session's strand: the way back from the store writer's thread.
   template <class Fn>

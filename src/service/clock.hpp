@@ -15,6 +15,9 @@ class Clock {
   std::int64_t unix_seconds() const {
     return std::chrono::duration_cast<std::chrono::seconds>(now().time_since_epoch()).count();
   }
+  std::int64_t unix_millis() const {
+    return std::chrono::duration_cast<std::chrono::milliseconds>(now().time_since_epoch()).count();
+  }
 };
 
 class SystemClock final : public Clock {

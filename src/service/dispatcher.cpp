@@ -74,6 +74,24 @@ void Dispatcher::dispatch(const std::shared_ptr<net::Peer>& peer, std::string_vi
       return keys_.upload(call);
     case RequestType::kKeysFetch:
       return keys_.fetch(call);
+    case RequestType::kSend:
+      return messages_.send(call);
+    case RequestType::kAck:
+      return messages_.ack(call);
+    case RequestType::kContactsAdd:
+      return contacts_.add(call, store::contacts::List::kContacts);
+    case RequestType::kContactsRemove:
+      return contacts_.remove(call, store::contacts::List::kContacts);
+    case RequestType::kContactsList:
+      return contacts_.list(call, store::contacts::List::kContacts);
+    case RequestType::kBlocksAdd:
+      return contacts_.add(call, store::contacts::List::kBlocked);
+    case RequestType::kBlocksRemove:
+      return contacts_.remove(call, store::contacts::List::kBlocked);
+    case RequestType::kBlocksList:
+      return contacts_.list(call, store::contacts::List::kBlocked);
+    case RequestType::kPrivacySet:
+      return contacts_.set_privacy(call);
   }
   call.fail(Status(ErrorCode::kInternal, "unhandled request type"));
 }

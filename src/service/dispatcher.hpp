@@ -8,7 +8,9 @@
 #include "service/account_service.hpp"
 #include "service/auth_service.hpp"
 #include "service/clock.hpp"
+#include "service/contact_service.hpp"
 #include "service/key_service.hpp"
+#include "service/message_service.hpp"
 #include "store/store.hpp"
 
 namespace xchat {
@@ -20,14 +22,17 @@ namespace xchat {
 class Dispatcher {
  public:
   Dispatcher(const Settings& settings, store::Store& store, const Clock& clock, Metrics& metrics,
-             AuthService& auth, AccountService& accounts, KeyService& keys)
+             AuthService& auth, AccountService& accounts, KeyService& keys,
+             MessageService& messages, ContactService& contacts)
       : settings_(settings),
         store_(store),
         clock_(clock),
         metrics_(metrics),
         auth_(auth),
         accounts_(accounts),
-        keys_(keys) {}
+        keys_(keys),
+        messages_(messages),
+        contacts_(contacts) {}
 
   void dispatch(const std::shared_ptr<net::Peer>& peer, std::string_view frame);
 
@@ -47,6 +52,8 @@ class Dispatcher {
   AuthService& auth_;
   AccountService& accounts_;
   KeyService& keys_;
+  MessageService& messages_;
+  ContactService& contacts_;
 };
 
 }  // namespace xchat

@@ -4,6 +4,7 @@
 #include <cstdint>
 #include <optional>
 #include <string>
+#include <unordered_map>
 #include <vector>
 
 namespace xchat {
@@ -26,6 +27,17 @@ struct Challenge {
   std::chrono::steady_clock::time_point issued_at;
 };
 
+// Where a logged-in device's session is in delivering the device's queue (DeliveryService
+// moves it on).
+struct Inbox {
+  bool started = false;    // delivery began (after login)
+  bool caught_up = false;  // everything stored was sent; new envelopes go out as accepted
+  bool queue_empty_sent = false;
+  std::int64_t last_sent = 0;                             // highest seq sent on this connection
+  std::unordered_map<std::int64_t, std::size_t> unacked;  // seq -> frame bytes
+  std::size_t unacked_bytes = 0;
+};
+
 // Per-connection state of the protocol. Owned by the session; touched only on its strand.
 struct SessionContext {
   static constexpr std::size_t kMaxOutstandingChallenges = 4;
@@ -35,6 +47,7 @@ struct SessionContext {
   std::string client_ip;
   std::optional<Principal> principal;
   std::vector<Challenge> challenges;  // at most kMaxOutstandingChallenges, oldest first
+  Inbox inbox;
 };
 
 }  // namespace xchat

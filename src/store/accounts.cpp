@@ -12,14 +12,14 @@ constexpr const char* kInsertDevice =
 constexpr const char* kDeleteDevice =
     "DELETE FROM devices WHERE account_id = ?1 AND device_id = ?2";
 constexpr const char* kFindByHandle =
-    "SELECT id, handle_key, handle, identity_key, created_at, suspended, subscription_until "
-    "FROM accounts WHERE handle_key = ?1";
+    "SELECT id, handle_key, handle, identity_key, created_at, suspended, subscription_until, "
+    "who_can_message = 'contacts' FROM accounts WHERE handle_key = ?1";
 constexpr const char* kFindById =
-    "SELECT id, handle_key, handle, identity_key, created_at, suspended, subscription_until "
-    "FROM accounts WHERE id = ?1";
+    "SELECT id, handle_key, handle, identity_key, created_at, suspended, subscription_until, "
+    "who_can_message = 'contacts' FROM accounts WHERE id = ?1";
 constexpr const char* kListAccounts =
-    "SELECT id, handle_key, handle, identity_key, created_at, suspended, subscription_until "
-    "FROM accounts ORDER BY handle_key";
+    "SELECT id, handle_key, handle, identity_key, created_at, suspended, subscription_until, "
+    "who_can_message = 'contacts' FROM accounts ORDER BY handle_key";
 constexpr const char* kDeviceKey =
     "SELECT device_key FROM devices WHERE account_id = ?1 AND device_id = ?2";
 constexpr const char* kDevices =
@@ -29,6 +29,7 @@ constexpr const char* kSetSuspended = "UPDATE accounts SET suspended = ?2 WHERE 
 constexpr const char* kSetSubscription =
     "UPDATE accounts SET subscription_until = ?2 WHERE handle_key = ?1";
 constexpr const char* kDeleteAccount = "DELETE FROM accounts WHERE handle_key = ?1";
+constexpr const char* kSetWhoCanMessage = "UPDATE accounts SET who_can_message = ?2 WHERE id = ?1";
 
 Account read_account(const Query& q) {
   Account a;
@@ -39,6 +40,7 @@ Account read_account(const Query& q) {
   a.created_at = q.column_int(4);
   a.suspended = q.column_int(5) != 0;
   if (!q.column_is_null(6)) a.subscription_until = q.column_int(6);
+  a.contacts_only = q.column_int(7) != 0;
   return a;
 }
 
@@ -170,6 +172,14 @@ Status set_subscription(Database& db, const std::string& handle_key,
 
 Status remove(Database& db, const std::string& handle_key) {
   return update_one(db, kDeleteAccount, handle_key, [](Query&) {});
+}
+
+Status set_contacts_only(Database& db, std::int64_t account_id, bool contacts_only) {
+  Query q = db.query(kSetWhoCanMessage);
+  q.bind(1, account_id).bind_text(2, contacts_only ? "contacts" : "everyone");
+  if (Status s = q.run(); !s) return s;
+  if (db.changes() == 0) return Status(ErrorCode::kNotFound, "this account was deleted");
+  return Status::ok();
 }
 
 }  // namespace xchat::store::accounts

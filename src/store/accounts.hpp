@@ -19,6 +19,7 @@ struct Account {
   std::int64_t created_at = 0;
   bool suspended = false;
   std::optional<std::int64_t> subscription_until;  // unix seconds
+  bool contacts_only = false;                      // who_can_message = contacts
 };
 
 struct Device {
@@ -52,5 +53,8 @@ Status set_suspended(Database& db, const std::string& handle_key, bool suspended
 Status set_subscription(Database& db, const std::string& handle_key,
                         std::optional<std::int64_t> until);
 Status remove(Database& db, const std::string& handle_key);
+
+// The privacy setting who_can_message: contacts (true) or everyone.
+Status set_contacts_only(Database& db, std::int64_t account_id, bool contacts_only);
 
 }  // namespace xchat::store::accounts

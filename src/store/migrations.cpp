@@ -65,7 +65,71 @@ CREATE TABLE one_time_prekeys (
 ) STRICT, WITHOUT ROWID;
 )sql";
 
-constexpr std::array<const char*, 3> kMigrations = {kV1Accounts, kV2AccessPolicy, kV3KeyDirectory};
+// Envelopes take their seq from one server-wide counter (counters.envelope_seq), so a
+// device's queue is ordered by seq and a seq is never reused, even after its envelope was
+// acknowledged and deleted. devices.queued mirrors each device's queue length (kept by the
+// triggers) so a send checks the queue limit without counting rows.
+constexpr const char* kV4Messaging = R"sql(
+ALTER TABLE accounts ADD COLUMN who_can_message TEXT NOT NULL DEFAULT 'everyone'
+  CHECK (who_can_message IN ('everyone', 'contacts'));
+ALTER TABLE devices ADD COLUMN queued INTEGER NOT NULL DEFAULT 0;
+CREATE TABLE counters (
+  name  TEXT    PRIMARY KEY,
+  value INTEGER NOT NULL
+) STRICT, WITHOUT ROWID;
+INSERT INTO counters (name, value) VALUES ('envelope_seq', 0);
+CREATE TABLE envelopes (
+  seq           INTEGER PRIMARY KEY,
+  account_id    INTEGER NOT NULL,          -- recipient
+  device_id     INTEGER NOT NULL,
+  sender_id     INTEGER NOT NULL,          -- no foreign key: a deleted sender's mail still arrives
+  sender_handle TEXT    NOT NULL,          -- display form
+  sender_device INTEGER NOT NULL,
+  message_id    BLOB    NOT NULL,          -- 16 bytes, chosen by the sender
+  accepted_at   INTEGER NOT NULL,          -- unix milliseconds
+  flags         INTEGER NOT NULL,          -- 1 = message request
+  ciphertext    BLOB    NOT NULL,
+  FOREIGN KEY (account_id, device_id) REFERENCES devices(account_id, device_id) ON DELETE CASCADE
+) STRICT;
+CREATE INDEX envelopes_by_device ON envelopes(account_id, device_id);
+CREATE INDEX envelopes_by_age ON envelopes(accepted_at);
+CREATE TRIGGER envelopes_queued_in AFTER INSERT ON envelopes BEGIN
+  UPDATE devices SET queued = queued + 1
+   WHERE account_id = NEW.account_id AND device_id = NEW.device_id;
+END;
+CREATE TRIGGER envelopes_queued_out AFTER DELETE ON envelopes BEGIN
+  UPDATE devices SET queued = queued - 1
+   WHERE account_id = OLD.account_id AND device_id = OLD.device_id;
+END;
+CREATE TABLE sends (
+  sender_id     INTEGER NOT NULL,
+  sender_device INTEGER NOT NULL,
+  message_id    BLOB    NOT NULL,
+  recipient_id  INTEGER NOT NULL,
+  accepted_at   INTEGER NOT NULL,          -- unix milliseconds
+  result        TEXT    NOT NULL,          -- the accepted reply's result (seqs, no ciphertext)
+  PRIMARY KEY (sender_id, sender_device, message_id),
+  FOREIGN KEY (sender_id, sender_device) REFERENCES devices(account_id, device_id) ON DELETE CASCADE
+) STRICT, WITHOUT ROWID;
+CREATE INDEX sends_by_age ON sends(accepted_at);
+CREATE TABLE contacts (
+  account_id INTEGER NOT NULL REFERENCES accounts(id) ON DELETE CASCADE,
+  contact_id INTEGER NOT NULL REFERENCES accounts(id) ON DELETE CASCADE,
+  added_at   INTEGER NOT NULL,             -- unix milliseconds
+  PRIMARY KEY (account_id, contact_id)
+) STRICT, WITHOUT ROWID;
+CREATE INDEX contacts_by_contact ON contacts(contact_id);
+CREATE TABLE blocks (
+  account_id INTEGER NOT NULL REFERENCES accounts(id) ON DELETE CASCADE,
+  blocked_id INTEGER NOT NULL REFERENCES accounts(id) ON DELETE CASCADE,
+  blocked_at INTEGER NOT NULL,             -- unix milliseconds
+  PRIMARY KEY (account_id, blocked_id)
+) STRICT, WITHOUT ROWID;
+CREATE INDEX blocks_by_blocked ON blocks(blocked_id);
+)sql";
+
+constexpr std::array<const char*, 4> kMigrations = {kV1Accounts, kV2AccessPolicy, kV3KeyDirectory,
+                                                    kV4Messaging};
 
 }  // namespace
 

@@ -84,6 +84,13 @@ const std::vector<Setting>& settings() {
       XCHAT_SETTING(limits, max_devices_per_account),
       XCHAT_SETTING(limits, max_one_time_prekeys),
       XCHAT_SETTING(limits, key_fetches_per_account_per_minute),
+      XCHAT_SETTING(limits, max_envelope_bytes),
+      XCHAT_SETTING(limits, sends_per_account_per_minute),
+      XCHAT_SETTING(limits, max_queued_envelopes_per_device),
+      XCHAT_SETTING(limits, max_unacked_envelopes),
+      XCHAT_SETTING(limits, max_contacts),
+      XCHAT_SETTING(messages, max_retention_days),
+      XCHAT_SETTING(messages, dedup_window_hours),
       XCHAT_SETTING(storage, synchronous),
       XCHAT_SETTING(storage, batch_window_us),
       XCHAT_SETTING(storage, batch_max_ops),
@@ -246,12 +253,14 @@ TEST(Config, WrongTypeNamesWhatIsAllowed) {
 
 TEST(Config, UnknownSectionListsTheSections) {
   EXPECT_EQ(error_of("[bogus]\nx = 1\n"),
-            "xchatd.toml: bogus: unknown section; allowed: listen server tls http limits storage "
+            "xchatd.toml: bogus: unknown section; allowed: listen server tls http limits messages "
+            "storage "
             "access log");
   // A key outside any section is an unknown section too, not a silently ignored setting.
-  EXPECT_EQ(error_of("port = 1\n"),
-            "xchatd.toml: port: unknown section; allowed: listen server tls http limits storage "
-            "access log");
+  EXPECT_EQ(
+      error_of("port = 1\n"),
+      "xchatd.toml: port: unknown section; allowed: listen server tls http limits messages storage "
+      "access log");
 }
 
 TEST(Config, UnknownKeyListsTheSectionsKeys) {

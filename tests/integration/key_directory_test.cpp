@@ -120,9 +120,18 @@ std::vector<json> pipelined_fetches(WsClient& c, const std::string& handle, int 
   while (static_cast<int>(replies.size()) < count) {
     auto frame = c.read_json();
     if (!frame) break;
-    replies.push_back(std::move(*frame));
+    if (frame->contains("id")) replies.push_back(std::move(*frame));  // not the queue_empty push
   }
   return replies;
+}
+
+// The pushes of `c` other than the queue_empty that follows every login.
+std::vector<json> pushes_after_login(WsClient& c) {
+  std::vector<json> out;
+  for (const auto& p : c.pushes()) {
+    if (p != json({{"type", "queue_empty"}})) out.push_back(p);
+  }
+  return out;
 }
 
 TEST(KeyDirectory, AnotherUserFetchesAVerifiableBundle) {
@@ -395,7 +404,7 @@ TEST(KeyDirectory, OwnerDeviceIsToldWhenFewerThanTenOneTimePrekeysRemain) {
   ASSERT_EQ(fetch_devices(*fetcher, "@alice").size(), 1u);
   // Ten remain: nothing is pushed (a push would precede this reply or be read below).
   EXPECT_TRUE(pings(*owner));
-  EXPECT_EQ(owner->pushes(), std::vector<json>());
+  EXPECT_EQ(pushes_after_login(*owner), std::vector<json>());
 
   ASSERT_EQ(fetch_devices(*fetcher, "@alice").size(), 1u);
   auto push = owner->read_json(std::chrono::seconds(5));
@@ -409,9 +418,9 @@ TEST(KeyDirectory, OwnerDeviceIsToldWhenFewerThanTenOneTimePrekeysRemain) {
 
   // Only the device whose prekeys ran low hears of it; the fetcher learns nothing either.
   EXPECT_TRUE(pings(*other_device));
-  EXPECT_EQ(other_device->pushes(), std::vector<json>());
+  EXPECT_EQ(pushes_after_login(*other_device), std::vector<json>());
   EXPECT_TRUE(pings(*fetcher));
-  EXPECT_EQ(fetcher->pushes(), std::vector<json>());
+  EXPECT_EQ(pushes_after_login(*fetcher), std::vector<json>());
 }
 
 TEST(KeyDirectory, FetchNeedsASubscriptionWhenRequiredButUploadDoesNot) {

@@ -40,7 +40,8 @@ TEST(MessageTable, UnknownNamesAreNull) {
 
 TEST(MessageTable, AccessRulesAsDocumented) {
   // docs/protocol.md: login and registration only before login, account features after,
-  // and handle lookup (a chat feature) only for subscribers when subscriptions are required.
+  // and the chat features (lookup, key fetch, send) only for subscribers when subscriptions
+  // are required; receiving and managing one's own lists stay open.
   const std::map<std::string, Access> documented = {
       {"ping", Access::kAnyone},
       {"auth.challenge", Access::kAnonymous},
@@ -53,6 +54,15 @@ TEST(MessageTable, AccessRulesAsDocumented) {
       {"user.lookup", Access::kSubscribed},
       {"keys.upload", Access::kAuthenticated},
       {"keys.fetch", Access::kSubscribed},
+      {"send", Access::kSubscribed},
+      {"ack", Access::kAuthenticated},
+      {"contacts.add", Access::kAuthenticated},
+      {"contacts.remove", Access::kAuthenticated},
+      {"contacts.list", Access::kAuthenticated},
+      {"blocks.add", Access::kAuthenticated},
+      {"blocks.remove", Access::kAuthenticated},
+      {"blocks.list", Access::kAuthenticated},
+      {"privacy.set", Access::kAuthenticated},
   };
   EXPECT_EQ(message_table().size(), documented.size());
   for (const auto& [name, access] : documented) {

@@ -55,6 +55,24 @@ constexpr const char* kReadV2Account =
 constexpr const char* kReadInvite = "SELECT used_by FROM invites WHERE code = 'ABCDE'";
 constexpr const char* kCountDeviceKeys = "SELECT count(*) FROM device_keys";
 constexpr const char* kCountOneTimePrekeys = "SELECT count(*) FROM one_time_prekeys";
+constexpr const char* kV3InsertAccount =
+    "INSERT INTO accounts (id, handle_key, handle, identity_key, created_at) "
+    "VALUES (11, '@carol', '@Carol', randomblob(32), 1700000300)";
+constexpr const char* kV3InsertDevice =
+    "INSERT INTO devices (account_id, device_id, device_key, created_at) "
+    "VALUES (11, 2, randomblob(32), 1700000301)";
+constexpr const char* kV3InsertDeviceKeys =
+    "INSERT INTO device_keys (account_id, device_id, identity_dh_key, signed_prekey_id, "
+    "signed_prekey, signed_prekey_signature, updated_at) "
+    "VALUES (11, 2, randomblob(32), 5, randomblob(32), randomblob(64), 1700000302)";
+constexpr const char* kV3InsertPrekey =
+    "INSERT INTO one_time_prekeys (account_id, device_id, key_id, public_key) "
+    "VALUES (11, 2, 1, randomblob(32))";
+constexpr const char* kReadV4Defaults =
+    "SELECT a.who_can_message, d.queued FROM accounts a JOIN devices d ON d.account_id = a.id "
+    "WHERE a.id = 11";
+constexpr const char* kReadEnvelopeSeq = "SELECT value FROM counters WHERE name = 'envelope_seq'";
+constexpr const char* kCountEnvelopes = "SELECT count(*) FROM envelopes";
 
 std::unique_ptr<Database> open_db(const std::string& path) {
   Database::Options options;
@@ -86,7 +104,8 @@ std::int64_t count(Database& db, const char* sql) {
 void expect_latest_schema(Database& db) {
   EXPECT_EQ(user_version(db), static_cast<std::int64_t>(store::migrations().size()));
   for (const char* table :
-       {"accounts", "devices", "invites", "admin_log", "device_keys", "one_time_prekeys"}) {
+       {"accounts", "devices", "invites", "admin_log", "device_keys", "one_time_prekeys",
+        "counters", "envelopes", "sends", "contacts", "blocks"}) {
     EXPECT_TRUE(table_exists(db, table)) << table;
   }
 }
@@ -145,6 +164,23 @@ const std::vector<VersionFixture>& fixtures() {
          EXPECT_EQ(count(db, kCountAdminLog), 1);
          EXPECT_EQ(count(db, kCountDeviceKeys), 0);
          EXPECT_EQ(count(db, kCountOneTimePrekeys), 0);
+       }},
+      // Version 3: the key directory, before envelopes, contacts and blocks.
+      {[](Database& db) {
+         ASSERT_TRUE(db.exec(kV3InsertAccount));
+         ASSERT_TRUE(db.exec(kV3InsertDevice));
+         ASSERT_TRUE(db.exec(kV3InsertDeviceKeys));
+         ASSERT_TRUE(db.exec(kV3InsertPrekey));
+       },
+       [](Database& db) {
+         EXPECT_EQ(count(db, kCountDeviceKeys), 1);
+         EXPECT_EQ(count(db, kCountOneTimePrekeys), 1);
+         auto a = db.query(kReadV4Defaults);
+         ASSERT_TRUE(a.step()) << a.status().message();
+         EXPECT_EQ(a.column_text(0), "everyone");
+         EXPECT_EQ(a.column_int(1), 0);  // queued
+         EXPECT_EQ(count(db, kReadEnvelopeSeq), 0);
+         EXPECT_EQ(count(db, kCountEnvelopes), 0);
        }},
   };
   return all;
@@ -267,7 +303,7 @@ TEST(Migrations, StoreOpenRefusesADamagedDatabase) {
     auto opened = store::Store::open(options, nullptr);
     ASSERT_TRUE(opened) << opened.status().message();
     Status filled = (*opened)->writer().run([](Database& db) -> Status {
-      for (int i = 0; i < 200; ++i) {
+      for (int i = 0; i < 800; ++i) {
         const std::string sql = "INSERT INTO admin_log (at, action, target, detail) VALUES (" +
                                 std::to_string(i) + ", 'test', 'target', '" +
                                 std::string(200, 'x') + "')";
@@ -279,12 +315,14 @@ TEST(Migrations, StoreOpenRefusesADamagedDatabase) {
   }  // the last connection closing checkpoints the WAL into the main file
   ASSERT_FALSE(std::filesystem::exists(path + "-wal"));
   const auto size = std::filesystem::file_size(path);
-  ASSERT_GT(size, 8 * 4096u);
+  ASSERT_GT(size, 32 * 4096u);
   {
-    // Keep page 1 (the header and schema) intact, overwrite the pages after it.
+    // The schema lives in the first pages, created before any row; the admin_log rows
+    // fill the pages after them. Overwrite the second half of the file.
+    const std::uintmax_t from = size / 2 / 4096 * 4096;
     std::fstream f(path, std::ios::binary | std::ios::in | std::ios::out);
-    f.seekp(4096);
-    for (std::uintmax_t i = 4096; i < size; ++i) f.put(static_cast<char>((i * 37 + 11) & 0xff));
+    f.seekp(static_cast<std::streamoff>(from));
+    for (std::uintmax_t i = from; i < size; ++i) f.put(static_cast<char>((i * 37 + 11) & 0xff));
   }
   store::Store::Options options;
   options.data_dir = dir.path();

@@ -1,0 +1,340 @@
+#include "service/message_service.hpp"
+
+#include <algorithm>
+
+#include "proto/envelope_push.hpp"
+#include "proto/fields.hpp"
+#include "store/accounts.hpp"
+#include "store/contacts.hpp"
+#include "store/envelopes.hpp"
+#include "store/sends.hpp"
+#include "xchat/base64.hpp"
+
+namespace xchat {
+
+namespace {
+
+using store::envelopes::Envelope;
+using store::envelopes::QueueLength;
+
+constexpr std::size_t kMessageIdBytes = 16;
+constexpr std::uint32_t kMaxDeviceId = 0x7fffffff;
+constexpr std::size_t kMaxAcks = 1024;
+
+// The per-device ciphertexts of one list ("envelopes" or "sync"), as Envelopes without
+// their sender and seq yet.
+Result<std::vector<Envelope>> parse_copies(const nlohmann::json& body, std::string_view name,
+                                           std::int64_t account_id, const LimitsConfig& limits) {
+  auto it = body.find(name);
+  if (it == body.end()) {
+    return Status(ErrorCode::kBadRequest, "missing field '" + std::string(name) + "'");
+  }
+  if (!it->is_array()) {
+    return Status(ErrorCode::kBadRequest,
+                  "field '" + std::string(name) + "' must be an array of {device_id, ciphertext}");
+  }
+  if (static_cast<std::int64_t>(it->size()) > limits.max_devices_per_account) {
+    return Status(ErrorCode::kTooLarge, "field '" + std::string(name) + "' lists more than " +
+                                            std::to_string(limits.max_devices_per_account) +
+                                            " devices");
+  }
+  std::vector<Envelope> out;
+  out.reserve(it->size());
+  for (const auto& item : *it) {
+    if (!item.is_object()) {
+      return Status(ErrorCode::kBadRequest,
+                    "field '" + std::string(name) + "' must hold objects {device_id, ciphertext}");
+    }
+    auto device = proto::u32_field(item, "device_id", 1, kMaxDeviceId);
+    if (!device) return device.status();
+    auto ciphertext =
+        proto::blob_field(item, "ciphertext", static_cast<std::size_t>(limits.max_envelope_bytes));
+    if (!ciphertext) return ciphertext.status();
+    if (std::any_of(out.begin(), out.end(),
+                    [&](const Envelope& e) { return e.device_id == *device; })) {
+      return Status(ErrorCode::kBadRequest, "field '" + std::string(name) + "' lists device " +
+                                                std::to_string(*device) + " twice");
+    }
+    Envelope e;
+    e.account_id = account_id;
+    e.device_id = *device;
+    e.ciphertext = std::move(*ciphertext);
+    out.push_back(std::move(e));
+  }
+  return out;
+}
+
+nlohmann::json device_ids(const std::vector<QueueLength>& devices) {
+  auto ids = nlohmann::json::array();
+  for (const auto& d : devices) ids.push_back(d.device_id);
+  return ids;
+}
+
+// Whether copies [begin, end) address exactly `devices`. Copies never repeat a device.
+bool addresses_exactly(std::vector<Envelope>::const_iterator begin,
+                       std::vector<Envelope>::const_iterator end,
+                       const std::vector<QueueLength>& devices) {
+  if (static_cast<std::size_t>(end - begin) != devices.size()) return false;
+  return std::all_of(begin, end, [&](const Envelope& e) {
+    return std::any_of(devices.begin(), devices.end(),
+                       [&](const QueueLength& d) { return d.device_id == e.device_id; });
+  });
+}
+
+// The device lists a send is checked against: the recipient's devices, and the sender's
+// other devices.
+struct Addressees {
+  std::vector<QueueLength> recipient;
+  std::vector<QueueLength> own_others;
+};
+
+Result<Addressees> addressees(store::Database& db, std::int64_t recipient_id,
+                              std::int64_t sender_id, std::uint32_t sender_device) {
+  Addressees out;
+  auto theirs = store::envelopes::queue_lengths(db, recipient_id);
+  if (!theirs) return theirs.status();
+  out.recipient = std::move(*theirs);
+  auto mine = store::envelopes::queue_lengths(db, sender_id);
+  if (!mine) return mine.status();
+  for (auto& d : *mine) {
+    if (d.device_id != sender_device) out.own_others.push_back(d);
+  }
+  return out;
+}
+
+// kStaleDevices, with the current lists in `details`, when the copies do not address
+// exactly the recipient's devices (the first `recipient_count`) and, when `has_sync`, the
+// sender's other devices (the rest).
+Status check_addressees(const std::vector<Envelope>& copies, std::size_t recipient_count,
+                        bool has_sync, const Addressees& current, nlohmann::json& details) {
+  const auto split = copies.begin() + static_cast<std::ptrdiff_t>(recipient_count);
+  const bool theirs_ok = addresses_exactly(copies.begin(), split, current.recipient);
+  const bool mine_ok = !has_sync || addresses_exactly(split, copies.end(), current.own_others);
+  if (theirs_ok && mine_ok) return Status::ok();
+  details = {{"devices", device_ids(current.recipient)}};
+  if (has_sync) details["sync_devices"] = device_ids(current.own_others);
+  return Status(ErrorCode::kStaleDevices,
+                "the send does not address exactly the current devices; see 'devices'");
+}
+
+// A stored send on its way through the store writer, shared by the writer's work, its
+// completion and the deliveries that point into `copies`.
+struct PendingSend {
+  std::int64_t recipient_id = 0;
+  std::int64_t sender_id = 0;
+  std::uint32_t sender_device = 0;
+  std::string message_id;
+  std::int64_t accepted_at = 0;
+  bool has_sync = false;
+  bool drop = false;  // the recipient blocked the sender: answer as usual, store nothing
+  std::int64_t max_queued = 0;
+  std::size_t recipient_count = 0;  // copies[0, recipient_count) are the recipient's
+  std::vector<Envelope> copies;
+
+  // Outcome.
+  nlohmann::json result;
+  nlohmann::json error_details = nlohmann::json::object();
+  bool replay = false;  // a retry, answered from the earlier result
+};
+
+Status store_send(store::Database& db, PendingSend& s) {
+  auto earlier = store::sends::find(db, s.sender_id, s.sender_device, s.message_id);
+  if (!earlier) return earlier.status();
+  if (*earlier) {
+    if ((*earlier)->recipient_id != s.recipient_id) {
+      return Status(ErrorCode::kBadRequest, "message_id already used for another send");
+    }
+    s.result = nlohmann::json::parse((*earlier)->result, nullptr, /*allow_exceptions=*/false);
+    s.replay = true;
+    return Status::ok();
+  }
+  auto current = addressees(db, s.recipient_id, s.sender_id, s.sender_device);
+  if (!current) return current.status();
+  if (Status st =
+          check_addressees(s.copies, s.recipient_count, s.has_sync, *current, s.error_details);
+      !st) {
+    return st;
+  }
+  for (std::size_t i = 0; i < s.copies.size(); ++i) {
+    const auto& list = i < s.recipient_count ? current->recipient : current->own_others;
+    for (const auto& d : list) {
+      if (d.device_id == s.copies[i].device_id && d.queued >= s.max_queued) {
+        return Status(ErrorCode::kQueueFull,
+                      "a device of the recipient has too many envelopes "
+                      "waiting; try again later");
+      }
+    }
+  }
+  auto first = store::envelopes::allocate_seqs(db, static_cast<std::int64_t>(s.copies.size()));
+  if (!first) return first.status();
+  auto theirs = nlohmann::json::array();
+  auto mine = nlohmann::json::array();
+  for (std::size_t i = 0; i < s.copies.size(); ++i) {
+    Envelope& e = s.copies[i];
+    e.seq = *first + static_cast<std::int64_t>(i);
+    if (!s.drop) {
+      if (Status st = store::envelopes::insert(db, e); !st) return st;
+    }
+    (i < s.recipient_count ? theirs : mine).push_back({{"device_id", e.device_id}, {"seq", e.seq}});
+  }
+  s.result = {{"message_id", base64_encode(s.message_id)},
+              {"timestamp", s.accepted_at},
+              {"envelopes", std::move(theirs)}};
+  if (s.has_sync) s.result["sync"] = std::move(mine);
+  return store::sends::insert(db, s.sender_id, s.sender_device, s.message_id, s.accepted_at,
+                              {s.recipient_id, s.result.dump()});
+}
+
+}  // namespace
+
+void MessageService::send(const Call& call) {
+  const auto config = settings_.get();
+  const auto& body = call.body();
+  const Principal& p = *call.context().principal;
+
+  auto to = proto::handle_field(body, "to");
+  if (!to) return call.fail(to.status());
+  auto message_id = proto::bytes_field(body, "message_id", kMessageIdBytes);
+  if (!message_id) return call.fail(message_id.status());
+  auto ephemeral = proto::optional_bool_field(body, "ephemeral", false);
+  if (!ephemeral) return call.fail(ephemeral.status());
+  if (to->key == p.handle_key) {
+    return call.fail(Status(ErrorCode::kBadRequest,
+                            "'to' is your own handle; address your other devices with 'sync'"));
+  }
+  // Parsed before the recipient is known; account ids are filled in below.
+  auto copies = parse_copies(body, "envelopes", 0, config->limits);
+  if (!copies) return call.fail(copies.status());
+  const std::size_t recipient_count = copies->size();
+  const bool has_sync = body.contains("sync");
+  if (has_sync) {
+    auto sync = parse_copies(body, "sync", p.account_id, config->limits);
+    if (!sync) return call.fail(sync.status());
+    std::move(sync->begin(), sync->end(), std::back_inserter(*copies));
+  }
+  if (!sends_.try_acquire(
+          RateLimiter::account_key(p.account_id),
+          RateLimiter::Rate::per_minute(config->limits.sends_per_account_per_minute))) {
+    return call.fail(Status(ErrorCode::kRateLimited, "too many sends; try again later"));
+  }
+
+  std::int64_t recipient_id = 0;
+  store::contacts::Standing standing;
+  {
+    auto reader = store_.readers().acquire();
+    if (!reader) return call.fail(reader.status());
+    auto recipient = store::accounts::find_by_handle(**reader, to->key);
+    if (!recipient) return call.fail(recipient.status());
+    if (!*recipient || (*recipient)->suspended) {
+      return call.fail(Status(ErrorCode::kNotFound, "no such handle"));
+    }
+    recipient_id = (*recipient)->id;
+    auto found = store::contacts::standing(**reader, recipient_id, p.account_id);
+    if (!found) return call.fail(found.status());
+    standing = *found;
+  }
+  // A blocked sender who is not a contact of a contacts-only recipient is refused like any
+  // other stranger: being blocked must not show.
+  if (standing.contacts_only && !standing.contact) {
+    return call.fail(
+        Status(ErrorCode::kNotAllowed, to->display + " accepts messages from contacts only"));
+  }
+
+  const std::int64_t now = clock_.unix_millis();
+  auto message_id_bytes = std::move(*message_id);
+  for (std::size_t i = 0; i < copies->size(); ++i) {
+    Envelope& e = (*copies)[i];
+    if (i < recipient_count) e.account_id = recipient_id;
+    e.sender_id = p.account_id;
+    e.sender_handle = p.handle;
+    e.sender_device = p.device_id;
+    e.message_id = message_id_bytes;
+    e.accepted_at = now;
+    e.request = i < recipient_count && !standing.contact;
+  }
+  if (*ephemeral) {
+    return relay_ephemeral(call, recipient_id, std::move(*copies), recipient_count, has_sync,
+                           standing.blocked, message_id_bytes, now);
+  }
+
+  auto pending = std::make_shared<PendingSend>();
+  pending->recipient_id = recipient_id;
+  pending->sender_id = p.account_id;
+  pending->sender_device = p.device_id;
+  pending->message_id = std::move(message_id_bytes);
+  pending->accepted_at = now;
+  pending->has_sync = has_sync;
+  pending->drop = standing.blocked;
+  pending->max_queued = config->limits.max_queued_envelopes_per_device;
+  pending->recipient_count = recipient_count;
+  pending->copies = std::move(*copies);
+  store_.writer().submit(
+      [pending](store::Database& db) { return store_send(db, *pending); },
+      [this, call, pending](Status s) {
+        // On the writer thread, in commit order: offers reach each session's strand in
+        // seq order.
+        if (s && !pending->replay && !pending->drop) {
+          metrics_.envelopes_stored.fetch_add(pending->copies.size(), std::memory_order_relaxed);
+          for (const Envelope& e : pending->copies) {
+            if (auto peer = registry_.find_device({e.account_id, e.device_id})) {
+              delivery_.offer(peer, std::shared_ptr<const Envelope>(pending, &e));
+            }
+          }
+        }
+        call.on_strand([call, pending, s = std::move(s)] {
+          if (!s) return call.fail(s, pending->error_details);
+          call.ok(pending->result);
+        });
+      });
+}
+
+void MessageService::relay_ephemeral(const Call& call, std::int64_t recipient_id,
+                                     std::vector<Envelope> copies, std::size_t recipient_count,
+                                     bool has_sync, bool drop, const std::string& message_id,
+                                     std::int64_t now) {
+  const Principal& p = *call.context().principal;
+  {
+    auto reader = store_.readers().acquire();
+    if (!reader) return call.fail(reader.status());
+    auto current = addressees(**reader, recipient_id, p.account_id, p.device_id);
+    if (!current) return call.fail(current.status());
+    nlohmann::json details;
+    if (Status s = check_addressees(copies, recipient_count, has_sync, *current, details); !s) {
+      return call.fail(s, std::move(details));
+    }
+  }
+  if (!drop) {
+    for (const Envelope& e : copies) {
+      if (auto peer = registry_.find_device({e.account_id, e.device_id})) {
+        metrics_.envelopes_sent.fetch_add(1, std::memory_order_relaxed);
+        peer->send(std::make_shared<const std::string>(proto::encode_envelope_push(e, true)));
+      }
+    }
+  }
+  call.ok({{"message_id", base64_encode(message_id)}, {"timestamp", now}});
+}
+
+void MessageService::ack(const Call& call) {
+  auto seqs = proto::int_array_field(call.body(), "seqs", kMaxAcks, 1);
+  if (!seqs) return call.fail(seqs.status());
+  const Principal& p = *call.context().principal;
+  delivery_.acknowledged(call.peer(), *seqs);
+  auto removed = std::make_shared<std::int64_t>(0);
+  store_.writer().submit(
+      [account_id = p.account_id, device_id = p.device_id, seqs = std::move(*seqs),
+       removed](store::Database& db) -> Status {
+        auto n = store::envelopes::remove(db, account_id, device_id, seqs);
+        if (!n) return n.status();
+        *removed = *n;
+        return Status::ok();
+      },
+      [this, call, removed](Status s) {
+        if (s) metrics_.envelopes_acked.fetch_add(*removed, std::memory_order_relaxed);
+        call.on_strand([call, removed, s = std::move(s)] {
+          if (!s) return call.fail(s);
+          call.ok({{"acked", *removed}});
+        });
+      });
+}
+
+}  // namespace xchat

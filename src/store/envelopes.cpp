@@ -1,0 +1,106 @@
+#include "store/envelopes.hpp"
+
+namespace xchat::store::envelopes {
+
+namespace {
+
+constexpr const char* kAllocate =
+    "UPDATE counters SET value = value + ?1 WHERE name = 'envelope_seq' RETURNING value";
+constexpr const char* kQueueLengths =
+    "SELECT device_id, queued FROM devices WHERE account_id = ?1 ORDER BY device_id";
+constexpr const char* kInsert =
+    "INSERT INTO envelopes (seq, account_id, device_id, sender_id, sender_handle, sender_device, "
+    "message_id, accepted_at, flags, ciphertext) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10)";
+constexpr const char* kPage =
+    "SELECT seq, sender_id, sender_handle, sender_device, message_id, accepted_at, flags, "
+    "ciphertext FROM envelopes WHERE account_id = ?1 AND device_id = ?2 AND seq > ?3 "
+    "ORDER BY seq LIMIT ?4";
+constexpr const char* kRemove =
+    "DELETE FROM envelopes WHERE seq = ?1 AND account_id = ?2 AND device_id = ?3";
+constexpr const char* kPurge =
+    "DELETE FROM envelopes WHERE seq IN "
+    "(SELECT seq FROM envelopes WHERE accepted_at < ?1 LIMIT ?2)";
+
+constexpr std::int64_t kRequestFlag = 1;
+
+}  // namespace
+
+Result<std::int64_t> allocate_seqs(Database& db, std::int64_t n) {
+  Query q = db.query(kAllocate);
+  q.bind(1, n);
+  if (!q.step()) {
+    if (!q.status()) return q.status();
+    return Status(ErrorCode::kInternal, "the envelope_seq counter is missing");
+  }
+  const std::int64_t last = q.column_int(0);
+  q.run();  // finish the statement so the update completes
+  if (!q.status()) return q.status();
+  return last - n + 1;
+}
+
+Result<std::vector<QueueLength>> queue_lengths(Database& db, std::int64_t account_id) {
+  std::vector<QueueLength> out;
+  Query q = db.query(kQueueLengths);
+  q.bind(1, account_id);
+  while (q.step()) {
+    out.push_back({static_cast<std::uint32_t>(q.column_int(0)), q.column_int(1)});
+  }
+  if (!q.status()) return q.status();
+  return out;
+}
+
+Status insert(Database& db, const Envelope& e) {
+  Query q = db.query(kInsert);
+  q.bind(1, e.seq).bind(2, e.account_id).bind(3, e.device_id).bind(4, e.sender_id);
+  q.bind_text(5, e.sender_handle).bind(6, e.sender_device).bind_blob(7, e.message_id);
+  q.bind(8, e.accepted_at).bind(9, e.request ? kRequestFlag : 0).bind_blob(10, e.ciphertext);
+  if (Status s = q.run(); !s) {
+    if (q.constraint_failed()) return Status(ErrorCode::kUnknownDevice, "no such device");
+    return s;
+  }
+  return Status::ok();
+}
+
+Result<std::vector<Envelope>> page(Database& db, std::int64_t account_id, std::uint32_t device_id,
+                                   std::int64_t after, std::int64_t limit) {
+  std::vector<Envelope> out;
+  Query q = db.query(kPage);
+  q.bind(1, account_id).bind(2, device_id).bind(3, after).bind(4, limit);
+  while (q.step()) {
+    Envelope e;
+    e.seq = q.column_int(0);
+    e.account_id = account_id;
+    e.device_id = device_id;
+    e.sender_id = q.column_int(1);
+    e.sender_handle = q.column_text(2);
+    e.sender_device = static_cast<std::uint32_t>(q.column_int(3));
+    e.message_id = q.column_blob(4);
+    e.accepted_at = q.column_int(5);
+    e.request = (q.column_int(6) & kRequestFlag) != 0;
+    e.ciphertext = q.column_blob(7);
+    out.push_back(std::move(e));
+  }
+  if (!q.status()) return q.status();
+  return out;
+}
+
+Result<std::int64_t> remove(Database& db, std::int64_t account_id, std::uint32_t device_id,
+                            const std::vector<std::int64_t>& seqs) {
+  std::int64_t removed = 0;
+  for (const std::int64_t seq : seqs) {
+    Query q = db.query(kRemove);
+    q.bind(1, seq).bind(2, account_id).bind(3, device_id);
+    if (Status s = q.run(); !s) return s;
+    removed += db.changes();
+  }
+  return removed;
+}
+
+Result<std::int64_t> purge_older_than(Database& db, std::int64_t cutoff, std::int64_t limit) {
+  Query q = db.query(kPurge);
+  q.bind(1, cutoff).bind(2, limit);
+  if (Status s = q.run(); !s) return s;
+  return db.changes();
+}
+
+}  // namespace xchat::store::envelopes
