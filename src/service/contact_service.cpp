@@ -2,6 +2,7 @@
 
 #include "proto/fields.hpp"
 #include "store/accounts.hpp"
+#include "store/envelopes.hpp"
 #include "xchat/base64.hpp"
 
 namespace xchat {
@@ -48,6 +49,10 @@ void ContactService::add(const Call& call, List list) {
         auto added = store::contacts::add(db, list, me, other, now, max);
         if (!added) return added.status();
         *entry = std::move(*added);
+        if (list == List::kBlocked) {
+          // What the blocked account had queued for us goes too.
+          if (auto r = store::envelopes::remove_from_sender(db, me, other); !r) return r.status();
+        }
         return Status::ok();
       },
       [call, list, entry](Status s) {

@@ -19,6 +19,7 @@ class ContactService {
       : settings_(settings), store_(store), clock_(clock) {}
 
   // contacts.add / blocks.add: idempotent; at most limits.max_contacts entries per list.
+  // Blocking also deletes what the blocked account had queued for the caller.
   void add(const Call& call, store::contacts::List list);
   // contacts.remove / blocks.remove: {"removed": whether it was there}.
   void remove(const Call& call, store::contacts::List list);

@@ -126,10 +126,14 @@ struct PendingSend {
   std::string message_id;
   std::int64_t accepted_at = 0;
   bool has_sync = false;
-  bool drop = false;  // the recipient blocked the sender: answer as usual, store nothing
+  // The recipient blocked the sender: answer as usual and make the sync copies, but store
+  // nothing for the recipient (the sender's own devices must not show the block either).
+  bool drop = false;
   std::int64_t max_queued = 0;
   std::size_t recipient_count = 0;  // copies[0, recipient_count) are the recipient's
   std::vector<Envelope> copies;
+
+  bool delivered(std::size_t i) const { return !drop || i >= recipient_count; }
 
   // Outcome.
   nlohmann::json result;
@@ -172,7 +176,7 @@ Status store_send(store::Database& db, PendingSend& s) {
   for (std::size_t i = 0; i < s.copies.size(); ++i) {
     Envelope& e = s.copies[i];
     e.seq = *first + static_cast<std::int64_t>(i);
-    if (!s.drop) {
+    if (s.delivered(i)) {
       if (Status st = store::envelopes::insert(db, e); !st) return st;
     }
     (i < s.recipient_count ? theirs : mine).push_back({{"device_id", e.device_id}, {"seq", e.seq}});
@@ -268,24 +272,26 @@ void MessageService::send(const Call& call) {
   pending->max_queued = config->limits.max_queued_envelopes_per_device;
   pending->recipient_count = recipient_count;
   pending->copies = std::move(*copies);
-  store_.writer().submit(
-      [pending](store::Database& db) { return store_send(db, *pending); },
-      [this, call, pending](Status s) {
-        // On the writer thread, in commit order: offers reach each session's strand in
-        // seq order.
-        if (s && !pending->replay && !pending->drop) {
-          metrics_.envelopes_stored.fetch_add(pending->copies.size(), std::memory_order_relaxed);
-          for (const Envelope& e : pending->copies) {
-            if (auto peer = registry_.find_device({e.account_id, e.device_id})) {
-              delivery_.offer(peer, std::shared_ptr<const Envelope>(pending, &e));
-            }
-          }
-        }
-        call.on_strand([call, pending, s = std::move(s)] {
-          if (!s) return call.fail(s, pending->error_details);
-          call.ok(pending->result);
-        });
-      });
+  store_.writer().submit([pending](store::Database& db) { return store_send(db, *pending); },
+                         [this, call, pending](Status s) {
+                           // On the writer thread, in commit order: offers reach each session's
+                           // strand in seq order.
+                           if (s && !pending->replay) {
+                             for (std::size_t i = 0; i < pending->copies.size(); ++i) {
+                               if (!pending->delivered(i)) continue;
+                               const Envelope& e = pending->copies[i];
+                               metrics_.envelopes_stored.fetch_add(1, std::memory_order_relaxed);
+                               if (auto peer = registry_.find_device({e.account_id, e.device_id})) {
+                                 delivery_.offer(peer,
+                                                 std::shared_ptr<const Envelope>(pending, &e));
+                               }
+                             }
+                           }
+                           call.on_strand([call, pending, s = std::move(s)] {
+                             if (!s) return call.fail(s, pending->error_details);
+                             call.ok(pending->result);
+                           });
+                         });
 }
 
 void MessageService::relay_ephemeral(const Call& call, std::int64_t recipient_id,
@@ -303,12 +309,13 @@ void MessageService::relay_ephemeral(const Call& call, std::int64_t recipient_id
       return call.fail(s, std::move(details));
     }
   }
-  if (!drop) {
-    for (const Envelope& e : copies) {
-      if (auto peer = registry_.find_device({e.account_id, e.device_id})) {
-        metrics_.envelopes_sent.fetch_add(1, std::memory_order_relaxed);
-        peer->send(std::make_shared<const std::string>(proto::encode_envelope_push(e, true)));
-      }
+  for (std::size_t i = 0; i < copies.size(); ++i) {
+    const Envelope& e = copies[i];
+    // A blocked sender's own devices still get their copies: the block must not show.
+    if (drop && i < recipient_count) continue;
+    if (auto peer = registry_.find_device({e.account_id, e.device_id})) {
+      metrics_.envelopes_sent.fetch_add(1, std::memory_order_relaxed);
+      peer->send(std::make_shared<const std::string>(proto::encode_envelope_push(e, true)));
     }
   }
   call.ok({{"message_id", base64_encode(message_id)}, {"timestamp", now}});

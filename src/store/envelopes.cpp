@@ -17,6 +17,8 @@ constexpr const char* kPage =
     "ORDER BY seq LIMIT ?4";
 constexpr const char* kRemove =
     "DELETE FROM envelopes WHERE seq = ?1 AND account_id = ?2 AND device_id = ?3";
+constexpr const char* kRemoveFromSender =
+    "DELETE FROM envelopes WHERE account_id = ?1 AND sender_id = ?2";
 constexpr const char* kPurge =
     "DELETE FROM envelopes WHERE seq IN "
     "(SELECT seq FROM envelopes WHERE accepted_at < ?1 LIMIT ?2)";
@@ -94,6 +96,14 @@ Result<std::int64_t> remove(Database& db, std::int64_t account_id, std::uint32_t
     removed += db.changes();
   }
   return removed;
+}
+
+Result<std::int64_t> remove_from_sender(Database& db, std::int64_t account_id,
+                                        std::int64_t sender_id) {
+  Query q = db.query(kRemoveFromSender);
+  q.bind(1, account_id).bind(2, sender_id);
+  if (Status s = q.run(); !s) return s;
+  return db.changes();
 }
 
 Result<std::int64_t> purge_older_than(Database& db, std::int64_t cutoff, std::int64_t limit) {

@@ -46,6 +46,11 @@ Result<std::vector<Envelope>> page(Database& db, std::int64_t account_id, std::u
 Result<std::int64_t> remove(Database& db, std::int64_t account_id, std::uint32_t device_id,
                             const std::vector<std::int64_t>& seqs);
 
+// Deletes every envelope queued for the account's devices from `sender_id` (who was just
+// blocked); returns how many.
+Result<std::int64_t> remove_from_sender(Database& db, std::int64_t account_id,
+                                        std::int64_t sender_id);
+
 // Deletes up to `limit` envelopes accepted before `cutoff` (unix ms); returns how many.
 Result<std::int64_t> purge_older_than(Database& db, std::int64_t cutoff, std::int64_t limit);
 

@@ -143,6 +143,23 @@ TEST_F(EnvelopesTest, RemovingADeviceDropsItsQueue) {
   EXPECT_TRUE(page->empty());
 }
 
+TEST_F(EnvelopesTest, RemoveFromSenderTakesOnlyThatSendersEnvelopesForTheAccount) {
+  const std::int64_t carol = add_account("@carol", {1});
+  ASSERT_TRUE(envelopes::insert(*db_, envelope(1, kNow, "from alice")));
+  ASSERT_TRUE(envelopes::insert(*db_, envelope(2, kNow, "from alice too")));
+  auto from_carol = envelope(1, kNow, "from carol");
+  from_carol.sender_id = carol;
+  ASSERT_TRUE(envelopes::insert(*db_, from_carol));
+  auto removed = envelopes::remove_from_sender(*db_, bob_, alice_);
+  ASSERT_TRUE(removed) << removed.status().message();
+  EXPECT_EQ(*removed, 2);
+  auto left = envelopes::page(*db_, bob_, 1, 0, 10);
+  ASSERT_TRUE(left);
+  ASSERT_EQ(left->size(), 1u);
+  EXPECT_EQ((*left)[0].ciphertext, "from carol");
+  EXPECT_EQ(queued(2), 0);
+}
+
 TEST_F(EnvelopesTest, PurgeDeletesOnlyWhatIsOlderThanTheCutoffInBatches) {
   for (int i = 0; i < 5; ++i) ASSERT_TRUE(envelopes::insert(*db_, envelope(1, kNow - 100, "old")));
   auto fresh = envelope(1, kNow, "new");

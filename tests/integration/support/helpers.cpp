@@ -47,6 +47,50 @@ std::unique_ptr<WsClient> register_and_log_in(const Daemon& daemon, const TestUs
   return reply.contains("result") ? std::move(client) : nullptr;
 }
 
+bool register_offline(const Daemon& daemon, const TestUser& user) {
+  auto client = connect_or_fail(daemon);
+  if (client == nullptr) return false;
+  const auto reply = register_user(*client, user);
+  EXPECT_TRUE(reply.contains("result")) << user.handle << ": " << reply.dump();
+  return reply.contains("result");
+}
+
+std::optional<TestUser> add_device(WsClient& client, const TestUser& user, std::uint32_t id) {
+  const KeyPair key = KeyPair::generate();
+  const auto reply =
+      client.request({{"type", "device.add"}, {"device", user.device_object(id, key)}});
+  EXPECT_TRUE(reply.contains("result")) << user.handle << " device " << id << ": " << reply.dump();
+  if (!reply.contains("result")) return std::nullopt;
+  return user.with_device(id, key);
+}
+
+std::vector<json> request_all(WsClient& client, std::vector<json> requests, std::size_t window,
+                              std::chrono::milliseconds timeout) {
+  std::vector<json> replies(requests.size());
+  std::size_t sent = 0;
+  std::size_t answered = 0;
+  while (answered < requests.size()) {
+    while (sent < requests.size() && sent - answered < window) {
+      requests[sent]["id"] = "all-" + std::to_string(sent);
+      if (!client.send_text(requests[sent].dump(), timeout)) return replies;
+      ++sent;
+    }
+    auto frame = client.read_json(timeout);
+    if (!frame) return replies;
+    const json id = frame->is_object() ? frame->value("id", json()) : json();
+    if (id.is_string() && id.get<std::string>().rfind("all-", 0) == 0) {
+      const std::size_t index = std::stoul(id.get<std::string>().substr(4));
+      if (index < replies.size() && replies[index].is_null()) {
+        replies[index] = std::move(*frame);
+        ++answered;
+        continue;
+      }
+    }
+    client.pushes().push_back(std::move(*frame));
+  }
+  return replies;
+}
+
 bool pings(WsClient& client) {
   return client.request({{"type", "ping"}}, std::chrono::seconds(5)).contains("result");
 }

@@ -1,11 +1,14 @@
 #pragma once
 
 #include <chrono>
+#include <cstddef>
+#include <cstdint>
 #include <memory>
 #include <nlohmann/json.hpp>
 #include <optional>
 #include <string>
 #include <thread>
+#include <vector>
 
 #include "integration/support/daemon.hpp"
 #include "integration/support/identity.hpp"
@@ -37,6 +40,23 @@ std::unique_ptr<WsClient> log_in_on_new_connection(const Daemon& daemon, const T
 // Registers `user` and logs it in on a new connection, which it returns; null, with the
 // failure recorded, when a step fails.
 std::unique_ptr<WsClient> register_and_log_in(const Daemon& daemon, const TestUser& user);
+
+// Registers `user` on a connection of its own, which it closes: the account exists but no
+// device is online. Returns whether it worked, recording a failure when not.
+bool register_offline(const Daemon& daemon, const TestUser& user);
+
+// Adds device `id`, with a fresh key vouched for by `user`'s identity key, through `client`
+// (logged in as one of `user`'s devices), and returns `user` acting as that device; nullopt,
+// with the failure recorded, when the server refuses.
+std::optional<TestUser> add_device(WsClient& client, const TestUser& user, std::uint32_t id);
+
+// Sends every request of `requests` (their ids are replaced) with at most `window` awaiting
+// their replies, and returns the replies in request order; a reply that did not come within
+// `timeout` of the previous one is null, and the rest are then null too. Pushes read
+// meanwhile are kept in client.pushes(). For many requests without a round trip each.
+std::vector<nlohmann::json> request_all(WsClient& client, std::vector<nlohmann::json> requests,
+                                        std::size_t window = 64,
+                                        std::chrono::milliseconds timeout = 30s);
 
 // Whether a ping is answered with a result within 5 s: the connection is still served.
 bool pings(WsClient& client);
