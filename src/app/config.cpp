@@ -301,6 +301,14 @@ Result<Config> parse_config(std::string_view toml_text, std::string_view source_
                                               ": must be less than limits.idle_timeout_seconds (" +
                                               std::to_string(l.idle_timeout_seconds) + ")");
   }
+  // The delivery window spends at most half the outbound queue; the largest envelope's
+  // frame (base64 grows it by a third) must fit in that half with room to spare.
+  if (l.max_outbound_queue_bytes < 4 * l.max_envelope_bytes) {
+    return Status(ErrorCode::kBadRequest, src + ": limits.max_outbound_queue_bytes = " +
+                                              std::to_string(l.max_outbound_queue_bytes) +
+                                              ": must be at least 4 x limits.max_envelope_bytes (" +
+                                              std::to_string(4 * l.max_envelope_bytes) + ")");
+  }
   if (config.tls.cert.empty() != config.tls.key.empty()) {
     return Status(ErrorCode::kBadRequest,
                   src + ": tls: cert and key must be set together (or both left empty)");

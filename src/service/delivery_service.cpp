@@ -63,7 +63,11 @@ void DeliveryService::fill(const std::shared_ptr<net::Peer>& peer) {
                     page.status().message());
       return;
     }
-    for (const auto& envelope : *page) send(*peer, envelope);
+    // The byte budget may close the window before the page is sent; the rest is read
+    // again, after the acknowledgements.
+    std::size_t sent = 0;
+    while (sent < page->size() && window_open(inbox)) send(*peer, (*page)[sent++]);
+    if (sent < page->size()) return;
     if (static_cast<std::int64_t>(page->size()) < room) {
       inbox.caught_up = true;
       // The first time only: later catch-ups follow a full window, not a login.

@@ -319,6 +319,13 @@ TEST(Config, PingIntervalMustBeBelowIdleTimeout) {
             "limits.idle_timeout_seconds (10)");
 }
 
+TEST(Config, OutboundQueueMustHoldTheLargestEnvelopes) {
+  EXPECT_EQ(error_of("[limits]\nmax_outbound_queue_bytes = 262143\n"),
+            "xchatd.toml: limits.max_outbound_queue_bytes = 262143: must be at least 4 x "
+            "limits.max_envelope_bytes (262144)");
+  EXPECT_EQ(error_of("[limits]\nmax_outbound_queue_bytes = 262144\n"), "<accepted>");
+}
+
 TEST(Config, TlsCertAndKeyComeTogether) {
   const std::string expected =
       "xchatd.toml: tls: cert and key must be set together (or both left empty)";

@@ -227,6 +227,38 @@ TEST(Messaging, UnacknowledgedEnvelopesComeAgainOnTheNextLogin) {
   EXPECT_EQ(log_in_and_drain(d, bob), std::vector<json>());
 }
 
+TEST(Messaging, LargeEnvelopesAreHeldBackByTheByteBudgetNotDropped) {
+  // 64 unacknowledged envelopes of 60 KB would be ~5 MB of frames, over the 4 MiB outbound
+  // queue: the window must close on bytes first, for a client that reads but has not yet
+  // acknowledged.
+  Daemon d(Overrides{{"limits.sends_per_account_per_minute", "1000"}});
+  TestUser alice("@alice");
+  TestUser bob("@bob");
+  auto sender = register_and_log_in(d, alice);
+  ASSERT_NE(sender, nullptr);
+  ASSERT_TRUE(register_offline(d, bob));
+  constexpr int kCount = 80;
+  std::vector<std::int64_t> seqs;
+  for (int i = 0; i < kCount; ++i) {
+    seqs.push_back(
+        result_seq(accepted(*sender, send_request("@bob", random_ciphertexts({1}, 60'000))), 1));
+  }
+  auto recipient = log_in_on_new_connection(d, bob);
+  ASSERT_NE(recipient, nullptr);
+  Delivery first = receive_for(*recipient, 500ms);
+  ASSERT_EQ(first.problem, "");
+  ASSERT_GT(first.envelopes.size(), 0u);
+  EXPECT_LT(first.envelopes.size(), 64u) << "the byte budget did not hold the window";
+  EXPECT_TRUE(pings(*recipient)) << "the reading client was disconnected";
+  auto reply = ack(*recipient, seqs_of(first.envelopes));
+  ASSERT_TRUE(reply.contains("result")) << reply.dump();
+  Delivery rest = receive_until_queue_empty(*recipient, Ack::kEach);
+  ASSERT_EQ(rest.problem, "");
+  std::vector<std::int64_t> all = seqs_of(first.envelopes);
+  for (auto seq : seqs_of(rest.envelopes)) all.push_back(seq);
+  EXPECT_EQ(all, seqs);
+}
+
 TEST(Messaging, DeliveryWindowWaitsForAcknowledgements) {
   Daemon d(Overrides{{"limits.max_unacked_envelopes", "4"}});
   TestUser alice("@alice");

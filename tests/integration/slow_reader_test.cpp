@@ -27,7 +27,8 @@ std::string long_id_ping(std::int64_t n) {
 }
 
 TEST(SlowReader, ClientThatStopsReadingIsClosedWith1008) {
-  Daemon d(Overrides{{"limits.max_outbound_queue_bytes", "65536"}});
+  Daemon d(Overrides{{"limits.max_outbound_queue_bytes", "65536"},
+                     {"limits.max_envelope_bytes", "4096"}});
   auto healthy = connect_or_fail(d);
   ASSERT_NE(healthy, nullptr);
   ASSERT_TRUE(pings(*healthy));
@@ -68,6 +69,7 @@ TEST(SlowReader, ClientThatStopsReadingIsClosedWith1008) {
 // nothing while the server pings it, then catches up, stays connected.
 TEST(SlowReader, BurstThenLateReadIsNotDisconnected) {
   Daemon d(Overrides{{"limits.max_outbound_queue_bytes", "16384"},
+                     {"limits.max_envelope_bytes", "4096"},
                      {"limits.ping_interval_seconds", "1"}});
   ConnectOptions options;
   options.receive_buffer = 4096;

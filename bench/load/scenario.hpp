@@ -1,0 +1,92 @@
+#pragma once
+
+#include <sys/types.h>
+
+#include <chrono>
+#include <cstddef>
+#include <cstdint>
+#include <functional>
+#include <nlohmann/json.hpp>
+#include <string>
+#include <string_view>
+
+#include "load/connection.hpp"
+#include "load/latency_recorder.hpp"
+#include "load/process_stats.hpp"
+
+namespace xchat::bench {
+
+// The load patterns (xchat_bench.cpp describes what each measures).
+enum class Mode {
+  kPairs,    // closed loop: each sender keeps `window` sends awaiting their reply
+  kRate,     // open loop: a fixed aggregate rate, paced by timers
+  kOffline,  // store `count` envelopes for an offline device, then drain them
+  kIdle,     // `connections` signed-in connections doing nothing
+};
+
+// Pairs and rate write a time stamp into the first bytes of every ciphertext, so
+// ciphertexts are at least this long.
+inline constexpr std::size_t kStampBytes = 9;
+
+// The command line, checked.
+struct Settings {
+  Mode mode = Mode::kPairs;
+  std::size_t threads = 1;         // io threads of the generator
+  std::size_t pairs = 50;          // pairs, rate: sender-receiver pairs
+  std::size_t size = 256;          // ciphertext bytes
+  std::size_t window = 32;         // sends awaiting their reply, per sender
+  double seconds = 10;             // the measured interval (idle: how long to hold)
+  double warmup = 2;               // pairs, rate: load before the measured interval
+  double rate = 1000;              // rate: envelopes per second, all pairs together
+  std::size_t count = 10000;       // offline: envelopes stored
+  std::size_t connections = 1000;  // idle: connections
+  double timeout = 60;             // longest wait for the server in any phase
+};
+
+// The server under load.
+struct Target {
+  Endpoint endpoint;
+  pid_t pid = -1;  // for its CPU time and RSS
+};
+
+// What a run measured. The report's common fields come from here; each mode adds its own
+// figures in `details`.
+struct Outcome {
+  std::string failure;          // why the run was abandoned; empty when it completed
+  double seconds = 0;           // length of the measured interval
+  std::uint64_t delivered = 0;  // envelopes received in it
+  // What `latency` measures ("send_to_envelope", "send_to_accepted"); empty for none.
+  std::string latency_measures;
+  LatencyRecorder::Summary latency;
+  CpuUse cpu;  // over the measured interval
+  std::uint64_t errors = 0;
+  nlohmann::ordered_json error_kinds = nlohmann::ordered_json::object();
+  std::string first_error;  // the first one's kind and detail, "" when none
+  nlohmann::ordered_json details = nlohmann::ordered_json::object();
+};
+
+// The scenarios. Each runs its own io threads and returns when its connections are gone.
+Outcome run_pairs(const Settings& settings, const Target& target);  // pairs and rate
+Outcome run_offline(const Settings& settings, const Target& target);
+Outcome run_idle(const Settings& settings, const Target& target);
+
+// Set from the SIGINT/SIGTERM handler; every wait gives up when it is.
+void request_interrupt();
+
+// Polls `done` every 10 ms until it holds, calling `each_second` (if any) once a second
+// meanwhile. Returns "" then, or why it gave up: `deadline` passed (the message names
+// `what`), the server process exited, or the run was interrupted.
+std::string wait_until(const std::function<bool()>& done,
+                       std::chrono::steady_clock::time_point deadline, std::string_view what,
+                       pid_t server, const std::function<void()>& each_second = {});
+
+// The deadline of a phase that waits on the server, from now.
+std::chrono::steady_clock::time_point phase_deadline(const Settings& settings);
+
+// `value` rounded to `decimals` places, for the report (3 for microseconds in milliseconds).
+double round_to(double value, int decimals);
+
+// A line of human progress on stderr.
+void progress(std::string_view line);
+
+}  // namespace xchat::bench
