@@ -59,9 +59,15 @@ void WsSession<Stream>::run(beast::http::request<beast::http::string_body> reque
   const auto& limits = config->limits;
   websocket::stream_base::timeout timeout;
   timeout.handshake_timeout = std::chrono::seconds(limits.handshake_timeout_seconds);
-  timeout.idle_timeout = std::chrono::seconds(limits.idle_timeout_seconds);
-  timeout.keep_alive_pings = false;  // our own ping timer runs at limits.ping_interval_seconds
+  // Beast's idle timer restarts only when a read begins, so a client that just listens and
+  // answers pings would be dropped; the ping timer below keeps the idle clock instead, fed
+  // by every message and control frame (pongs included).
+  timeout.idle_timeout = websocket::stream_base::none();
+  timeout.keep_alive_pings = false;
   ws_.set_option(timeout);
+  ws_.control_callback([this](websocket::frame_type, beast::string_view) {
+    last_heard_ = std::chrono::steady_clock::now();
+  });
   ws_.set_option(websocket::stream_base::decorator([](websocket::response_type& res) {
     res.set(beast::http::field::server, "xchatd/" + std::string(kVersion));
   }));
@@ -80,6 +86,7 @@ void WsSession<Stream>::on_accept(beast::error_code ec) {
     return;
   }
   accepted_ = true;
+  last_heard_ = std::chrono::steady_clock::now();
   // A close requested during the upgrade (a shutdown) waited for it: Beast's close
   // handshake must not overlap the accept.
   if (closing_) return start_close_handshake();
@@ -104,6 +111,7 @@ void WsSession<Stream>::on_read(beast::error_code ec, std::size_t) {
     return;
   }
   net_.metrics.frames_in.fetch_add(1, std::memory_order_relaxed);
+  last_heard_ = std::chrono::steady_clock::now();
   if (closing_) return;  // the close handshake is under way; ignore what the peer still sends
   if (!ws_.got_text()) {
     buffer_.consume(buffer_.size());
@@ -205,10 +213,21 @@ void WsSession<Stream>::on_write(beast::error_code ec, std::size_t) {
 
 template <class Stream>
 void WsSession<Stream>::schedule_ping() {
-  ping_timer_.expires_after(
-      std::chrono::seconds(net_.settings.get()->limits.ping_interval_seconds));
-  ping_timer_.async_wait([self = this->shared_from_this()](beast::error_code ec) {
+  const auto config = net_.settings.get();
+  const auto idle = std::chrono::seconds(config->limits.idle_timeout_seconds);
+  const auto until_idle = last_heard_ + idle - std::chrono::steady_clock::now();
+  ping_timer_.expires_after(std::min<std::chrono::steady_clock::duration>(
+      std::chrono::seconds(config->limits.ping_interval_seconds), until_idle));
+  ping_timer_.async_wait([self = this->shared_from_this(), idle](beast::error_code ec) {
     if (ec || self->closing_) return;
+    if (std::chrono::steady_clock::now() - self->last_heard_ >= idle) {
+      // Silent for the whole idle timeout, pongs included: the peer is gone or stuck.
+      spdlog::debug("dropping {}: nothing received for {} s", self->context_.client_ip,
+                    idle.count());
+      beast::error_code ignored;
+      beast::get_lowest_layer(self->ws_).socket().close(ignored);
+      return;
+    }
     // A ping still waiting behind a stalled write means the peer is not reading; the
     // idle timeout or the queue limit will deal with it.
     if (!self->ping_pending_) {

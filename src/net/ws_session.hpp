@@ -62,6 +62,8 @@ class WsSession final : public Peer, public std::enable_shared_from_this<WsSessi
   SessionContext context_;
   boost::asio::steady_timer ping_timer_;
   boost::asio::steady_timer close_timer_;  // hard deadline for a close that hangs
+  // When the peer last sent anything (a message or a control frame): the idle clock.
+  std::chrono::steady_clock::time_point last_heard_;
 
   std::deque<std::shared_ptr<const std::string>> queue_;  // front is being written if writing_
   std::size_t queued_bytes_ = 0;
