@@ -5,7 +5,8 @@
 namespace xchat {
 
 // The stable error codes of the wire protocol (docs/protocol.md lists their meaning).
-// Clients switch on the string form; never renumber or rename an existing code.
+// Clients switch on the string form, which never changes for an existing code; the
+// numbers are internal (metrics arrays) and kInternal stays last.
 enum class ErrorCode {
   kOk = 0,
   kBadRequest,            // malformed JSON, missing or wrong-typed field, bad encoding

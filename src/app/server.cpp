@@ -71,11 +71,12 @@ int Server::run() {
   delivery_ = std::make_unique<DeliveryService>(settings_, *store_, metrics_);
   auth_ =
       std::make_unique<AuthService>(settings_, *store_, clock_, registry_, metrics_, *delivery_);
-  accounts_ = std::make_unique<AccountService>(settings_, *store_, clock_, registry_);
+  accounts_ =
+      std::make_unique<AccountService>(settings_, *store_, clock_, registry_, lookup_budget_);
   keys_ = std::make_unique<KeyService>(settings_, *store_, clock_, registry_);
   messages_ =
       std::make_unique<MessageService>(settings_, *store_, clock_, metrics_, registry_, *delivery_);
-  contacts_ = std::make_unique<ContactService>(settings_, *store_, clock_);
+  contacts_ = std::make_unique<ContactService>(settings_, *store_, clock_, lookup_budget_);
   dispatcher_ = std::make_unique<Dispatcher>(settings_, *store_, clock_, metrics_, *auth_,
                                              *accounts_, *keys_, *messages_, *contacts_);
   net_ = std::make_unique<net::NetContext>(

@@ -58,6 +58,7 @@ class Server {
   net::ConnectionLimiter limiter_{metrics_};
   std::unique_ptr<store::Store> store_;
   std::unique_ptr<boost::asio::ssl::context> tls_;
+  RateLimiter lookup_budget_{clock_};  // per account, against handle enumeration
   std::unique_ptr<AuthService> auth_;
   std::unique_ptr<AccountService> accounts_;
   std::unique_ptr<KeyService> keys_;

@@ -20,6 +20,10 @@ class Peer {
 
   // Queues a server push. Thread-safe.
   virtual void send(std::shared_ptr<const std::string> frame) = 0;
+  // Queues a push that may be lost (ephemeral envelopes): dropped instead of queued when
+  // the outbound queue is over half its limit, so no sender can push a slow reader into
+  // the 1008 close with them. Thread-safe.
+  virtual void send_best_effort(std::shared_ptr<const std::string> frame) = 0;
   // Queues the reply to one request and counts that request as finished (the session
   // reads at most limits.max_requests_in_flight requests ahead). Thread-safe. Call exactly
   // once per dispatched request.

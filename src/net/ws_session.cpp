@@ -143,6 +143,17 @@ void WsSession<Stream>::send(std::shared_ptr<const std::string> frame) {
 }
 
 template <class Stream>
+void WsSession<Stream>::send_best_effort(std::shared_ptr<const std::string> frame) {
+  boost::asio::dispatch(
+      ws_.get_executor(), [self = this->shared_from_this(), frame = std::move(frame)]() mutable {
+        const auto limit =
+            static_cast<std::size_t>(self->net_.settings.get()->limits.max_outbound_queue_bytes);
+        if (self->queued_bytes_ + frame->size() > limit / 2) return;
+        self->enqueue(std::move(frame));
+      });
+}
+
+template <class Stream>
 void WsSession<Stream>::reply(std::string frame) {
   boost::asio::dispatch(ws_.get_executor(),
                         [self = this->shared_from_this(),

@@ -37,6 +37,7 @@ class WsSession final : public Peer, public std::enable_shared_from_this<WsSessi
   void run(boost::beast::http::request<boost::beast::http::string_body> request);
 
   void send(std::shared_ptr<const std::string> frame) override;
+  void send_best_effort(std::shared_ptr<const std::string> frame) override;
   void reply(std::string frame) override;
   void close(CloseCode code, std::string_view reason) override;
   boost::asio::any_io_executor executor() override { return ws_.get_executor(); }

@@ -14,14 +14,16 @@ namespace xchat {
 // strand; writes go through the store writer and answer only after COMMIT.
 class AccountService {
  public:
+  // `lookups` is the per-account budget against handle enumeration, shared with every
+  // other request that reveals whether a handle exists.
   AccountService(const Settings& settings, store::Store& store, const Clock& clock,
-                 net::SessionRegistry& registry)
+                 net::SessionRegistry& registry, RateLimiter& lookups)
       : settings_(settings),
         store_(store),
         clock_(clock),
         registry_(registry),
         registrations_(clock),
-        lookups_(clock) {}
+        lookups_(lookups) {}
 
   // register: binds a new handle to an identity key and a first device whose key the
   // identity key signed. Obeys access.registration (open, invite, closed); each
@@ -51,7 +53,7 @@ class AccountService {
   const Clock& clock_;
   net::SessionRegistry& registry_;
   RateLimiter registrations_;
-  RateLimiter lookups_;
+  RateLimiter& lookups_;
 };
 
 }  // namespace xchat

@@ -34,11 +34,16 @@ Result<std::int64_t> ContactService::other_account(const Call& call) {
   if (!reader) return reader.status();
   auto account = store::accounts::find_by_handle(**reader, handle->key);
   if (!account) return account.status();
-  if (!*account) return Status(ErrorCode::kNotFound, "no such handle");
+  if (!*account || (*account)->suspended) return Status(ErrorCode::kNotFound, "no such handle");
   return (*account)->id;
 }
 
 void ContactService::add(const Call& call, List list) {
+  if (!lookups_.try_acquire(
+          RateLimiter::account_key(call.context().principal->account_id),
+          RateLimiter::Rate::per_minute(settings_.get()->limits.lookups_per_account_per_minute))) {
+    return call.fail(Status(ErrorCode::kRateLimited, "too many lookups; try again later"));
+  }
   auto other = other_account(call);
   if (!other) return call.fail(other.status());
   auto entry = std::make_shared<store::contacts::Entry>();

@@ -3,6 +3,7 @@
 #include "app/settings.hpp"
 #include "service/call.hpp"
 #include "service/clock.hpp"
+#include "service/rate_limiter.hpp"
 #include "store/contacts.hpp"
 #include "store/store.hpp"
 
@@ -15,8 +16,11 @@ namespace xchat {
 // COMMIT.
 class ContactService {
  public:
-  ContactService(const Settings& settings, store::Store& store, const Clock& clock)
-      : settings_(settings), store_(store), clock_(clock) {}
+  // `lookups`: the enumeration budget AccountService's user.lookup spends too (adding a
+  // handle tells whether it exists).
+  ContactService(const Settings& settings, store::Store& store, const Clock& clock,
+                 RateLimiter& lookups)
+      : settings_(settings), store_(store), clock_(clock), lookups_(lookups) {}
 
   // contacts.add / blocks.add: idempotent; at most limits.max_contacts entries per list.
   // Blocking also deletes what the blocked account had queued for the caller.
@@ -29,13 +33,14 @@ class ContactService {
   void set_privacy(const Call& call);
 
  private:
-  // The account named by the request's "handle": kNotFound when there is none,
-  // kBadRequest when it is the caller's own.
+  // The account named by the request's "handle": kNotFound when there is none (or it is
+  // suspended, as user.lookup says), kBadRequest when it is the caller's own.
   Result<std::int64_t> other_account(const Call& call);
 
   const Settings& settings_;
   store::Store& store_;
   const Clock& clock_;
+  RateLimiter& lookups_;
 };
 
 }  // namespace xchat

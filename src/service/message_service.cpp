@@ -14,8 +14,8 @@ namespace xchat {
 
 namespace {
 
+using store::envelopes::DeviceQueue;
 using store::envelopes::Envelope;
-using store::envelopes::QueueLength;
 
 constexpr std::size_t kMessageIdBytes = 16;
 constexpr std::uint32_t kMaxDeviceId = 0x7fffffff;
@@ -64,37 +64,43 @@ Result<std::vector<Envelope>> parse_copies(const nlohmann::json& body, std::stri
   return out;
 }
 
-nlohmann::json device_ids(const std::vector<QueueLength>& devices) {
+nlohmann::json device_ids(const std::vector<DeviceQueue>& devices) {
   auto ids = nlohmann::json::array();
   for (const auto& d : devices) ids.push_back(d.device_id);
   return ids;
 }
 
-// Whether copies [begin, end) address exactly `devices`. Copies never repeat a device.
-bool addresses_exactly(std::vector<Envelope>::const_iterator begin,
+// Whether copies [begin, end) address only existing devices and every one of them that
+// published keys (a device without keys cannot be encrypted for, so it may be left out).
+// Copies never repeat a device.
+bool addresses_current(std::vector<Envelope>::const_iterator begin,
                        std::vector<Envelope>::const_iterator end,
-                       const std::vector<QueueLength>& devices) {
-  if (static_cast<std::size_t>(end - begin) != devices.size()) return false;
-  return std::all_of(begin, end, [&](const Envelope& e) {
+                       const std::vector<DeviceQueue>& devices) {
+  const bool all_exist = std::all_of(begin, end, [&](const Envelope& e) {
     return std::any_of(devices.begin(), devices.end(),
-                       [&](const QueueLength& d) { return d.device_id == e.device_id; });
+                       [&](const DeviceQueue& d) { return d.device_id == e.device_id; });
   });
+  return all_exist && std::all_of(devices.begin(), devices.end(), [&](const DeviceQueue& d) {
+           return !d.has_keys || std::any_of(begin, end, [&](const Envelope& e) {
+             return e.device_id == d.device_id;
+           });
+         });
 }
 
 // The device lists a send is checked against: the recipient's devices, and the sender's
 // other devices.
 struct Addressees {
-  std::vector<QueueLength> recipient;
-  std::vector<QueueLength> own_others;
+  std::vector<DeviceQueue> recipient;
+  std::vector<DeviceQueue> own_others;
 };
 
 Result<Addressees> addressees(store::Database& db, std::int64_t recipient_id,
                               std::int64_t sender_id, std::uint32_t sender_device) {
   Addressees out;
-  auto theirs = store::envelopes::queue_lengths(db, recipient_id);
+  auto theirs = store::envelopes::device_queues(db, recipient_id);
   if (!theirs) return theirs.status();
   out.recipient = std::move(*theirs);
-  auto mine = store::envelopes::queue_lengths(db, sender_id);
+  auto mine = store::envelopes::device_queues(db, sender_id);
   if (!mine) return mine.status();
   for (auto& d : *mine) {
     if (d.device_id != sender_device) out.own_others.push_back(d);
@@ -103,18 +109,18 @@ Result<Addressees> addressees(store::Database& db, std::int64_t recipient_id,
 }
 
 // kStaleDevices, with the current lists in `details`, when the copies do not address
-// exactly the recipient's devices (the first `recipient_count`) and, when `has_sync`, the
+// the recipient's current devices (the first `recipient_count`) and, when `has_sync`, the
 // sender's other devices (the rest).
 Status check_addressees(const std::vector<Envelope>& copies, std::size_t recipient_count,
                         bool has_sync, const Addressees& current, nlohmann::json& details) {
   const auto split = copies.begin() + static_cast<std::ptrdiff_t>(recipient_count);
-  const bool theirs_ok = addresses_exactly(copies.begin(), split, current.recipient);
-  const bool mine_ok = !has_sync || addresses_exactly(split, copies.end(), current.own_others);
+  const bool theirs_ok = addresses_current(copies.begin(), split, current.recipient);
+  const bool mine_ok = !has_sync || addresses_current(split, copies.end(), current.own_others);
   if (theirs_ok && mine_ok) return Status::ok();
   details = {{"devices", device_ids(current.recipient)}};
   if (has_sync) details["sync_devices"] = device_ids(current.own_others);
   return Status(ErrorCode::kStaleDevices,
-                "the send does not address exactly the current devices; see 'devices'");
+                "the send does not address the current devices; see 'devices'");
 }
 
 // A stored send on its way through the store writer, shared by the writer's work, its
@@ -216,12 +222,6 @@ void MessageService::send(const Call& call) {
     if (!sync) return call.fail(sync.status());
     std::move(sync->begin(), sync->end(), std::back_inserter(*copies));
   }
-  if (!sends_.try_acquire(
-          RateLimiter::account_key(p.account_id),
-          RateLimiter::Rate::per_minute(config->limits.sends_per_account_per_minute))) {
-    return call.fail(Status(ErrorCode::kRateLimited, "too many sends; try again later"));
-  }
-
   std::int64_t recipient_id = 0;
   store::contacts::Standing standing;
   {
@@ -229,6 +229,24 @@ void MessageService::send(const Call& call) {
     if (!reader) return call.fail(reader.status());
     auto recipient = store::accounts::find_by_handle(**reader, to->key);
     if (!recipient) return call.fail(recipient.status());
+    // A retry of an accepted send gets its first answer whatever changed since (the
+    // writer checks again, for two copies racing).
+    if (!*ephemeral) {
+      auto earlier = store::sends::find(**reader, p.account_id, p.device_id, *message_id);
+      if (!earlier) return call.fail(earlier.status());
+      if (*earlier) {
+        if (*recipient && (*recipient)->id != (*earlier)->recipient_id) {
+          return call.fail(
+              Status(ErrorCode::kBadRequest, "message_id already used for another send"));
+        }
+        return call.ok(nlohmann::json::parse((*earlier)->result, nullptr, false));
+      }
+    }
+    if (!sends_.try_acquire(
+            RateLimiter::account_key(p.account_id),
+            RateLimiter::Rate::per_minute(config->limits.sends_per_account_per_minute))) {
+      return call.fail(Status(ErrorCode::kRateLimited, "too many sends; try again later"));
+    }
     if (!*recipient || (*recipient)->suspended) {
       return call.fail(Status(ErrorCode::kNotFound, "no such handle"));
     }
@@ -236,12 +254,12 @@ void MessageService::send(const Call& call) {
     auto found = store::contacts::standing(**reader, recipient_id, p.account_id);
     if (!found) return call.fail(found.status());
     standing = *found;
-  }
-  // A blocked sender who is not a contact of a contacts-only recipient is refused like any
-  // other stranger: being blocked must not show.
-  if (standing.contacts_only && !standing.contact) {
-    return call.fail(
-        Status(ErrorCode::kNotAllowed, to->display + " accepts messages from contacts only"));
+    // A blocked sender who is not a contact of a contacts-only recipient is refused like
+    // any other stranger: being blocked must not show.
+    if (standing.contacts_only && !standing.contact) {
+      return call.fail(Status(ErrorCode::kNotAllowed,
+                              (*recipient)->handle + " accepts messages from contacts only"));
+    }
   }
 
   const std::int64_t now = clock_.unix_millis();
@@ -315,7 +333,8 @@ void MessageService::relay_ephemeral(const Call& call, std::int64_t recipient_id
     if (drop && i < recipient_count) continue;
     if (auto peer = registry_.find_device({e.account_id, e.device_id})) {
       metrics_.envelopes_sent.fetch_add(1, std::memory_order_relaxed);
-      peer->send(std::make_shared<const std::string>(proto::encode_envelope_push(e, true)));
+      peer->send_best_effort(
+          std::make_shared<const std::string>(proto::encode_envelope_push(e, true)));
     }
   }
   call.ok({{"message_id", base64_encode(message_id)}, {"timestamp", now}});

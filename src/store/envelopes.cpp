@@ -6,8 +6,10 @@ namespace {
 
 constexpr const char* kAllocate =
     "UPDATE counters SET value = value + ?1 WHERE name = 'envelope_seq' RETURNING value";
-constexpr const char* kQueueLengths =
-    "SELECT device_id, queued FROM devices WHERE account_id = ?1 ORDER BY device_id";
+constexpr const char* kDeviceQueues =
+    "SELECT d.device_id, d.queued, EXISTS (SELECT 1 FROM device_keys k "
+    "WHERE k.account_id = d.account_id AND k.device_id = d.device_id) "
+    "FROM devices d WHERE d.account_id = ?1 ORDER BY d.device_id";
 constexpr const char* kInsert =
     "INSERT INTO envelopes (seq, account_id, device_id, sender_id, sender_handle, sender_device, "
     "message_id, accepted_at, flags, ciphertext) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10)";
@@ -40,12 +42,13 @@ Result<std::int64_t> allocate_seqs(Database& db, std::int64_t n) {
   return last - n + 1;
 }
 
-Result<std::vector<QueueLength>> queue_lengths(Database& db, std::int64_t account_id) {
-  std::vector<QueueLength> out;
-  Query q = db.query(kQueueLengths);
+Result<std::vector<DeviceQueue>> device_queues(Database& db, std::int64_t account_id) {
+  std::vector<DeviceQueue> out;
+  Query q = db.query(kDeviceQueues);
   q.bind(1, account_id);
   while (q.step()) {
-    out.push_back({static_cast<std::uint32_t>(q.column_int(0)), q.column_int(1)});
+    out.push_back(
+        {static_cast<std::uint32_t>(q.column_int(0)), q.column_int(1), q.column_int(2) != 0});
   }
   if (!q.status()) return q.status();
   return out;

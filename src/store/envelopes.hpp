@@ -23,17 +23,19 @@ struct Envelope {
   std::string ciphertext;
 };
 
-// One device of an account and how many envelopes wait for it.
-struct QueueLength {
+// One device of an account: how many envelopes wait for it, and whether it published
+// keys (only then can anyone encrypt for it).
+struct DeviceQueue {
   std::uint32_t device_id = 0;
   std::int64_t queued = 0;
+  bool has_keys = false;
 };
 
 // Reserves `n` consecutive seqs and returns the first. REQUIRES: the writer's connection.
 Result<std::int64_t> allocate_seqs(Database& db, std::int64_t n);
 
-// Every device of the account, by device id, with its queue length.
-Result<std::vector<QueueLength>> queue_lengths(Database& db, std::int64_t account_id);
+// Every device of the account, by device id.
+Result<std::vector<DeviceQueue>> device_queues(Database& db, std::int64_t account_id);
 
 // kUnknownDevice when the recipient device no longer exists.
 Status insert(Database& db, const Envelope& envelope);

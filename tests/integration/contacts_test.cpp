@@ -485,6 +485,28 @@ TEST(Contacts, PrivacyDefaultsToEveryoneRefusesOtherValuesAndSurvivesARestart) {
   EXPECT_EQ(who_can_message(*c), "contacts");
 }
 
+TEST(Contacts, AddingSpendsTheLookupBudgetAndCannotRevealSuspendedAccounts) {
+  // contacts.add and blocks.add tell whether a handle exists, as user.lookup does: they
+  // share its budget, and a suspended account is as absent as for user.lookup.
+  Daemon d(Overrides{{"limits.lookups_per_account_per_minute", "3"}});
+  TestUser alice("@alice");
+  auto c = register_and_log_in(d, alice);
+  ASSERT_NE(c, nullptr);
+  ASSERT_TRUE(register_offline(d, TestUser("@bob")));
+  ASSERT_TRUE(register_offline(d, TestUser("@mallory")));
+  ASSERT_EQ(d.admin({"account", "suspend", "@mallory"}), 0);
+
+  auto reply = about(*c, "contacts.add", "@mallory");
+  EXPECT_EQ(error_code(reply), "not_found") << reply.dump();
+  reply = c->request({{"type", "user.lookup"}, {"handle", "@nobody"}});
+  EXPECT_TRUE(reply.contains("result")) << reply.dump();
+  reply = about(*c, "blocks.add", "@bob");
+  EXPECT_TRUE(reply.contains("result")) << reply.dump();
+  // Three spent, one of each kind: the fourth lookup of any kind waits.
+  EXPECT_EQ(error_code(about(*c, "contacts.add", "@bob")), "rate_limited");
+  EXPECT_EQ(error_code(c->request({{"type", "user.lookup"}, {"handle", "@bob"}})), "rate_limited");
+}
+
 TEST(Contacts, RequestsNeedALogin) {
   Daemon d;
   TestUser alice("@alice");

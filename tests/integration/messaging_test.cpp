@@ -403,6 +403,11 @@ TEST(Messaging, StaleDeviceListIsRefusedWithTheCurrentDevicesAndStoresNothing) {
     bob3 = add_device(*c, bob, 3);
     ASSERT_TRUE(bob3.has_value());
   }
+  // Every device publishes keys: only then must a send address it. (The sending device's
+  // own keys do not matter; it is never addressed.)
+  for (const TestUser& device : {*alice2, bob, *bob3}) {
+    ASSERT_TRUE(publish_keys(d, device)) << device.handle << " device " << device.device_id;
+  }
 
   struct Case {
     std::string what;
@@ -452,6 +457,37 @@ TEST(Messaging, StaleDeviceListIsRefusedWithTheCurrentDevicesAndStoresNothing) {
   ASSERT_EQ(to_alice2.size(), 1u);
   EXPECT_EQ(without_request_flag(to_alice2[0]),
             expected_envelope(alice, request, result, 2, "sync"));
+}
+
+TEST(Messaging, ADeviceWithoutKeysMayBeLeftOutButNotAnUnknownOne) {
+  Daemon d;
+  TestUser alice("@alice");
+  TestUser bob("@bob");
+  auto sender = register_and_log_in(d, alice);
+  ASSERT_NE(sender, nullptr);
+  std::optional<TestUser> bob2;
+  {
+    auto c = register_and_log_in(d, bob);
+    ASSERT_NE(c, nullptr);
+    bob2 = add_device(*c, bob, 2);
+    ASSERT_TRUE(bob2.has_value());
+  }
+  // Device 1 published keys, device 2 did not: keys.fetch offers only device 1, and a send
+  // encrypted for it alone is complete.
+  ASSERT_TRUE(publish_keys(d, bob));
+  const json request = send_request("@bob", random_ciphertexts({1}));
+  const json result = accepted(*sender, request);
+  ASSERT_FALSE(result.is_null());
+  auto reply = sender->request(send_request("@bob", random_ciphertexts({1, 2, 7})));
+  EXPECT_EQ(error_code(reply), "stale_devices") << reply.dump();
+  // Leaving out the device with keys is stale even when the keyless one is addressed.
+  reply = sender->request(send_request("@bob", random_ciphertexts({2})));
+  EXPECT_EQ(error_code(reply), "stale_devices") << reply.dump();
+
+  const auto to_bob1 = log_in_and_drain(d, bob);
+  ASSERT_EQ(to_bob1.size(), 1u);
+  EXPECT_EQ(without_request_flag(to_bob1[0]), expected_envelope(alice, request, result, 1));
+  EXPECT_EQ(log_in_and_drain(d, *bob2), std::vector<json>());
 }
 
 TEST(Messaging, SyncCopiesReachTheSendersOtherDevicesOnly) {
@@ -933,6 +969,29 @@ TEST(Messaging, SendNeedsALoginAndASubscriptionWhenRequiredButAckOnlyALogin) {
   const auto received = log_in_and_drain(d, bob);
   ASSERT_EQ(received.size(), 1u);
   EXPECT_EQ(without_request_flag(received[0]), expected_envelope(alice, request, result, 1));
+}
+
+TEST(Messaging, ARetryIsAnsweredAsFirstEvenAfterTheRecipientClosedTheirDoor) {
+  // The first attempt was accepted and will be delivered: whatever changed since (a
+  // contacts-only setting, a spent budget), the retry must say so, not refuse.
+  Daemon d(Overrides{{"limits.sends_per_account_per_minute", "1"}});
+  TestUser alice("@alice");
+  TestUser bob("@bob");
+  auto sender = register_and_log_in(d, alice);
+  ASSERT_NE(sender, nullptr);
+  auto recipient = register_and_log_in(d, bob);
+  ASSERT_NE(recipient, nullptr);
+  const json request = send_request("@bob", random_ciphertexts({1}));
+  const json first = accepted(*sender, request);
+  ASSERT_FALSE(first.is_null());
+  auto reply = recipient->request({{"type", "privacy.set"}, {"who_can_message", "contacts"}});
+  ASSERT_TRUE(reply.contains("result")) << reply.dump();
+
+  reply = sender->request(request);
+  EXPECT_EQ(reply.value("result", json()), first) << reply.dump();
+  // A new message is refused, for the budget is spent.
+  reply = sender->request(send_request("@bob", random_ciphertexts({1})));
+  EXPECT_EQ(error_code(reply), "rate_limited") << reply.dump();
 }
 
 TEST(Messaging, SuspendedRecipientIsNotFound) {

@@ -59,7 +59,7 @@ class EnvelopesTest : public ::testing::Test {
   }
 
   std::int64_t queued(std::uint32_t device) {
-    auto lengths = envelopes::queue_lengths(*db_, bob_);
+    auto lengths = envelopes::device_queues(*db_, bob_);
     EXPECT_TRUE(lengths) << lengths.status().message();
     for (const auto& q : *lengths) {
       if (q.device_id == device) return q.queued;
@@ -112,7 +112,7 @@ TEST_F(EnvelopesTest, PagesComeInSeqOrderPerDevice) {
   EXPECT_EQ((*rest)[1].seq, device1[4]);
 }
 
-TEST_F(EnvelopesTest, QueueLengthFollowsInsertsAndRemovals) {
+TEST_F(EnvelopesTest, DeviceQueueFollowsInsertsAndRemovals) {
   auto a = envelope(1, kNow, "a");
   auto b = envelope(1, kNow, "b");
   ASSERT_TRUE(envelopes::insert(*db_, a));

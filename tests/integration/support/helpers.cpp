@@ -55,6 +55,14 @@ bool register_offline(const Daemon& daemon, const TestUser& user) {
   return reply.contains("result");
 }
 
+bool publish_keys(const Daemon& daemon, const TestUser& user) {
+  auto client = log_in_on_new_connection(daemon, user);
+  if (client == nullptr) return false;
+  const auto reply = client->request(keys_upload_request(user, DeviceKeys::generate(1)));
+  EXPECT_TRUE(reply.contains("result")) << user.handle << ": " << reply.dump();
+  return reply.contains("result");
+}
+
 std::optional<TestUser> add_device(WsClient& client, const TestUser& user, std::uint32_t id) {
   const KeyPair key = KeyPair::generate();
   const auto reply =

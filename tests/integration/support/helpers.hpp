@@ -50,6 +50,12 @@ bool register_offline(const Daemon& daemon, const TestUser& user);
 // with the failure recorded, when the server refuses.
 std::optional<TestUser> add_device(WsClient& client, const TestUser& user, std::uint32_t id);
 
+// Logs `user` (one device of an account) in on a connection of its own and publishes a
+// fresh set of keys for that device (identity DH key, signed prekey, one one-time prekey):
+// the device then has to be addressed by every send to its account. Returns whether it
+// worked, recording a failure when not.
+bool publish_keys(const Daemon& daemon, const TestUser& user);
+
 // Sends every request of `requests` (their ids are replaced) with at most `window` awaiting
 // their replies, and returns the replies in request order; a reply that did not come within
 // `timeout` of the previous one is null, and the rest are then null too. Pushes read
