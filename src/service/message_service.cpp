@@ -125,39 +125,88 @@ Status check_addressees(const std::vector<Envelope>& copies, std::size_t recipie
 
 // A stored send on its way through the store writer, shared by the writer's work, its
 // completion and the deliveries that point into `copies`.
+// Who a send goes to, and how they treat the sender.
+struct Recipient {
+  std::int64_t id = 0;
+  store::contacts::Standing standing;
+};
+
+// kNotFound for an unknown or suspended handle; kNotAllowed when the recipient takes
+// messages from contacts only and the sender is not one — blocked or not, so that being
+// blocked does not show.
+Result<Recipient> resolve_recipient(store::Database& db,
+                                    const std::optional<store::accounts::Account>& account,
+                                    std::int64_t sender_id) {
+  if (!account || account->suspended) return Status(ErrorCode::kNotFound, "no such handle");
+  auto standing = store::contacts::standing(db, account->id, sender_id);
+  if (!standing) return standing.status();
+  if (standing->contacts_only && !standing->contact) {
+    return Status(ErrorCode::kNotAllowed, account->handle + " accepts messages from contacts only");
+  }
+  return Recipient{account->id, *standing};
+}
+
+// Fills in what depends on the recipient: the account of its copies, and the request flag.
+void address_copies(std::vector<Envelope>& copies, std::size_t recipient_count,
+                    const Recipient& recipient) {
+  for (std::size_t i = 0; i < recipient_count; ++i) {
+    copies[i].account_id = recipient.id;
+    copies[i].request = !recipient.standing.contact;
+  }
+}
+
+// A stored send on its way through the store writer, shared by the writer's work, its
+// completion and the deliveries that point into `copies`. Every check that reads the
+// database runs in the writer, whose page cache stays warm (a reader's is emptied by each
+// commit, and re-reading it cost more than the checks themselves).
 struct PendingSend {
-  std::int64_t recipient_id = 0;
+  std::string recipient_key;  // canonical handle
   std::int64_t sender_id = 0;
   std::uint32_t sender_device = 0;
   std::string message_id;
   std::int64_t accepted_at = 0;
   bool has_sync = false;
-  // The recipient blocked the sender: answer as usual and make the sync copies, but store
-  // nothing for the recipient (the sender's own devices must not show the block either).
-  bool drop = false;
   std::int64_t max_queued = 0;
+  RateLimiter* budget = nullptr;
+  RateLimiter::Rate rate;
   std::size_t recipient_count = 0;  // copies[0, recipient_count) are the recipient's
   std::vector<Envelope> copies;
 
-  bool delivered(std::size_t i) const { return !drop || i >= recipient_count; }
-
   // Outcome.
+  std::int64_t recipient_id = 0;
+  // The recipient blocked the sender: answer as usual and make the sync copies, but store
+  // nothing for the recipient (the sender's own devices must not show the block either).
+  bool drop = false;
+  bool replay = false;  // a retry, answered from the earlier result
   nlohmann::json result;
   nlohmann::json error_details = nlohmann::json::object();
-  bool replay = false;  // a retry, answered from the earlier result
+
+  bool delivered(std::size_t i) const { return !drop || i >= recipient_count; }
 };
 
 Status store_send(store::Database& db, PendingSend& s) {
+  auto account = store::accounts::find_by_handle(db, s.recipient_key);
+  if (!account) return account.status();
+  // A retry of an accepted send gets its first answer, whatever changed since.
   auto earlier = store::sends::find(db, s.sender_id, s.sender_device, s.message_id);
   if (!earlier) return earlier.status();
   if (*earlier) {
-    if ((*earlier)->recipient_id != s.recipient_id) {
+    if (*account && (*account)->id != (*earlier)->recipient_id) {
       return Status(ErrorCode::kBadRequest, "message_id already used for another send");
     }
     s.result = nlohmann::json::parse((*earlier)->result, nullptr, /*allow_exceptions=*/false);
     s.replay = true;
     return Status::ok();
   }
+  if (!s.budget->try_acquire(RateLimiter::account_key(s.sender_id), s.rate)) {
+    return Status(ErrorCode::kRateLimited, "too many sends; try again later");
+  }
+  auto recipient = resolve_recipient(db, *account, s.sender_id);
+  if (!recipient) return recipient.status();
+  s.recipient_id = recipient->id;
+  s.drop = recipient->standing.blocked;
+  address_copies(s.copies, s.recipient_count, *recipient);
+
   auto current = addressees(db, s.recipient_id, s.sender_id, s.sender_device);
   if (!current) return current.status();
   if (Status st =
@@ -170,8 +219,7 @@ Status store_send(store::Database& db, PendingSend& s) {
     for (const auto& d : list) {
       if (d.device_id == s.copies[i].device_id && d.queued >= s.max_queued) {
         return Status(ErrorCode::kQueueFull,
-                      "a device of the recipient has too many envelopes "
-                      "waiting; try again later");
+                      "an addressed device has too many envelopes waiting; try again later");
       }
     }
   }
@@ -212,7 +260,7 @@ void MessageService::send(const Call& call) {
     return call.fail(Status(ErrorCode::kBadRequest,
                             "'to' is your own handle; address your other devices with 'sync'"));
   }
-  // Parsed before the recipient is known; account ids are filled in below.
+  // The recipient's account ids are filled in once it is resolved.
   auto copies = parse_copies(body, "envelopes", 0, config->limits);
   if (!copies) return call.fail(copies.status());
   const std::size_t recipient_count = copies->size();
@@ -222,72 +270,33 @@ void MessageService::send(const Call& call) {
     if (!sync) return call.fail(sync.status());
     std::move(sync->begin(), sync->end(), std::back_inserter(*copies));
   }
-  std::int64_t recipient_id = 0;
-  store::contacts::Standing standing;
-  {
-    auto reader = store_.readers().acquire();
-    if (!reader) return call.fail(reader.status());
-    auto recipient = store::accounts::find_by_handle(**reader, to->key);
-    if (!recipient) return call.fail(recipient.status());
-    // A retry of an accepted send gets its first answer whatever changed since (the
-    // writer checks again, for two copies racing).
-    if (!*ephemeral) {
-      auto earlier = store::sends::find(**reader, p.account_id, p.device_id, *message_id);
-      if (!earlier) return call.fail(earlier.status());
-      if (*earlier) {
-        if (*recipient && (*recipient)->id != (*earlier)->recipient_id) {
-          return call.fail(
-              Status(ErrorCode::kBadRequest, "message_id already used for another send"));
-        }
-        return call.ok(nlohmann::json::parse((*earlier)->result, nullptr, false));
-      }
-    }
-    if (!sends_.try_acquire(
-            RateLimiter::account_key(p.account_id),
-            RateLimiter::Rate::per_minute(config->limits.sends_per_account_per_minute))) {
-      return call.fail(Status(ErrorCode::kRateLimited, "too many sends; try again later"));
-    }
-    if (!*recipient || (*recipient)->suspended) {
-      return call.fail(Status(ErrorCode::kNotFound, "no such handle"));
-    }
-    recipient_id = (*recipient)->id;
-    auto found = store::contacts::standing(**reader, recipient_id, p.account_id);
-    if (!found) return call.fail(found.status());
-    standing = *found;
-    // A blocked sender who is not a contact of a contacts-only recipient is refused like
-    // any other stranger: being blocked must not show.
-    if (standing.contacts_only && !standing.contact) {
-      return call.fail(Status(ErrorCode::kNotAllowed,
-                              (*recipient)->handle + " accepts messages from contacts only"));
-    }
-  }
-
   const std::int64_t now = clock_.unix_millis();
-  auto message_id_bytes = std::move(*message_id);
-  for (std::size_t i = 0; i < copies->size(); ++i) {
-    Envelope& e = (*copies)[i];
-    if (i < recipient_count) e.account_id = recipient_id;
+  for (Envelope& e : *copies) {
     e.sender_id = p.account_id;
     e.sender_handle = p.handle;
     e.sender_device = p.device_id;
-    e.message_id = message_id_bytes;
+    e.message_id = *message_id;
     e.accepted_at = now;
-    e.request = i < recipient_count && !standing.contact;
   }
+  const auto rate = RateLimiter::Rate::per_minute(config->limits.sends_per_account_per_minute);
   if (*ephemeral) {
-    return relay_ephemeral(call, recipient_id, std::move(*copies), recipient_count, has_sync,
-                           standing.blocked, message_id_bytes, now);
+    if (!sends_.try_acquire(RateLimiter::account_key(p.account_id), rate)) {
+      return call.fail(Status(ErrorCode::kRateLimited, "too many sends; try again later"));
+    }
+    return relay_ephemeral(call, to->key, std::move(*copies), recipient_count, has_sync,
+                           *message_id, now);
   }
 
   auto pending = std::make_shared<PendingSend>();
-  pending->recipient_id = recipient_id;
+  pending->recipient_key = to->key;
   pending->sender_id = p.account_id;
   pending->sender_device = p.device_id;
-  pending->message_id = std::move(message_id_bytes);
+  pending->message_id = std::move(*message_id);
   pending->accepted_at = now;
   pending->has_sync = has_sync;
-  pending->drop = standing.blocked;
   pending->max_queued = config->limits.max_queued_envelopes_per_device;
+  pending->budget = &sends_;
+  pending->rate = rate;
   pending->recipient_count = recipient_count;
   pending->copies = std::move(*copies);
   store_.writer().submit([pending](store::Database& db) { return store_send(db, *pending); },
@@ -312,21 +321,29 @@ void MessageService::send(const Call& call) {
                          });
 }
 
-void MessageService::relay_ephemeral(const Call& call, std::int64_t recipient_id,
+void MessageService::relay_ephemeral(const Call& call, const std::string& recipient_key,
                                      std::vector<Envelope> copies, std::size_t recipient_count,
-                                     bool has_sync, bool drop, const std::string& message_id,
+                                     bool has_sync, const std::string& message_id,
                                      std::int64_t now) {
   const Principal& p = *call.context().principal;
+  Recipient recipient;
   {
     auto reader = store_.readers().acquire();
     if (!reader) return call.fail(reader.status());
-    auto current = addressees(**reader, recipient_id, p.account_id, p.device_id);
+    auto account = store::accounts::find_by_handle(**reader, recipient_key);
+    if (!account) return call.fail(account.status());
+    auto resolved = resolve_recipient(**reader, *account, p.account_id);
+    if (!resolved) return call.fail(resolved.status());
+    recipient = *resolved;
+    address_copies(copies, recipient_count, recipient);
+    auto current = addressees(**reader, recipient.id, p.account_id, p.device_id);
     if (!current) return call.fail(current.status());
     nlohmann::json details;
     if (Status s = check_addressees(copies, recipient_count, has_sync, *current, details); !s) {
       return call.fail(s, std::move(details));
     }
   }
+  const bool drop = recipient.standing.blocked;
   for (std::size_t i = 0; i < copies.size(); ++i) {
     const Envelope& e = copies[i];
     // A blocked sender's own devices still get their copies: the block must not show.

@@ -37,9 +37,9 @@ class MessageService {
 
  private:
   // Ephemeral sends: checked like stored ones, then handed to the devices online now.
-  void relay_ephemeral(const Call& call, std::int64_t recipient_id,
+  void relay_ephemeral(const Call& call, const std::string& recipient_key,
                        std::vector<store::envelopes::Envelope> copies, std::size_t recipient_count,
-                       bool has_sync, bool drop, const std::string& message_id, std::int64_t now);
+                       bool has_sync, const std::string& message_id, std::int64_t now);
 
   const Settings& settings_;
   store::Store& store_;
