@@ -31,8 +31,11 @@ class Client : public WsClient {
     io().restart();
     io().run_for(timeout);
     if (!done) {
+      // Closed, not cancelled: an operation whose completion was already queued would
+      // otherwise carry on (Beast answers a ping by writing and reading again) and run()
+      // below would wait for it as long as the server keeps pinging.
       beast::error_code ec;
-      beast::get_lowest_layer(ws_).socket().cancel(ec);
+      beast::get_lowest_layer(ws_).socket().close(ec);
       io().restart();
       io().run();
       open_ = false;
