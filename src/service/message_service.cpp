@@ -377,7 +377,10 @@ void MessageService::ack(const Call& call) {
           if (!s) return call.fail(s);
           call.ok({{"acked", *removed}});
         });
-      });
+      },
+      // Lost at a power cut, an acknowledgement only means the envelope comes once more
+      // (clients deduplicate): not worth an fsync of its own.
+      store::Writer::Durability::kDeferred);
 }
 
 }  // namespace xchat

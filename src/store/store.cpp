@@ -37,7 +37,9 @@ Result<std::unique_ptr<Store>> Store::open(const Options& options, Metrics* metr
   }
   if (Status s = migrate(**db); !s) return s;
 
-  auto writer = std::make_unique<Writer>(std::move(*db), options.writer, metrics);
+  Writer::Options writer_options = options.writer;
+  writer_options.synchronous_full = options.synchronous == "FULL";
+  auto writer = std::make_unique<Writer>(std::move(*db), writer_options, metrics);
   return std::unique_ptr<Store>(new Store(std::move(writer), db_options, options.max_idle_readers));
 }
 

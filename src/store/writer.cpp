@@ -1,5 +1,6 @@
 #include "store/writer.hpp"
 
+#include <algorithm>
 #include <future>
 
 #include "metrics/metrics.hpp"
@@ -10,6 +11,8 @@ namespace {
 constexpr const char* kSavepoint = "SAVEPOINT op";
 constexpr const char* kRelease = "RELEASE op";
 constexpr const char* kRollbackTo = "ROLLBACK TO op";
+constexpr const char* kSyncNormal = "PRAGMA synchronous=NORMAL";
+constexpr const char* kSyncFull = "PRAGMA synchronous=FULL";
 }  // namespace
 
 Writer::Writer(std::unique_ptr<Database> db, Options options, Metrics* metrics)
@@ -19,11 +22,11 @@ Writer::Writer(std::unique_ptr<Database> db, Options options, Metrics* metrics)
 
 Writer::~Writer() { stop(); }
 
-void Writer::submit(Work work, Done done) {
+void Writer::submit(Work work, Done done, Durability durability) {
   {
     std::lock_guard lock(mu_);
     if (!stopping_) {
-      queue_.push_back(Op{std::move(work), std::move(done)});
+      queue_.push_back(Op{std::move(work), std::move(done), durability});
       if (queue_.size() == 1 || queue_.size() >= options_.batch_max_ops) cv_.notify_one();
       return;
     }
@@ -75,6 +78,16 @@ void Writer::loop() {
 void Writer::commit(std::vector<Op>& batch) {
   const auto start = std::chrono::steady_clock::now();
   std::vector<Status> results(batch.size());
+  if (options_.synchronous_full) {
+    const bool deferred = std::all_of(batch.begin(), batch.end(), [](const Op& op) {
+      return op.durability == Durability::kDeferred;
+    });
+    if (deferred != sync_lowered_) {
+      // Between transactions the level may change; a later FULL commit's fsync of the
+      // WAL covers the frames the NORMAL ones wrote.
+      if (db_->exec(deferred ? kSyncNormal : kSyncFull)) sync_lowered_ = deferred;
+    }
+  }
   Status tx = db_->exec("BEGIN IMMEDIATE");
   if (tx) {
     for (std::size_t i = 0; i < batch.size(); ++i) {

@@ -32,11 +32,21 @@ class Writer {
   using Work = std::function<Status(Database&)>;
   using Done = std::function<void(Status)>;
 
+  // kSynced: `done` runs once the commit is on disk (with synchronous = FULL, that is
+  // once the WAL was fsynced). kDeferred: the change may wait for the next synced commit
+  // or checkpoint, so a transaction carrying only deferred operations skips the fsync;
+  // for changes whose loss at a power cut is harmless (an acknowledged envelope that
+  // comes back once more). Both are safe against a process crash.
+  enum class Durability { kSynced, kDeferred };
+
   struct Options {
     // After the first operation of a batch arrives, wait this long for more. Zero still
     // batches: whatever queued during the previous commit goes into the next one.
     std::chrono::microseconds batch_window{0};
     std::size_t batch_max_ops = 512;
+    // The connection runs with synchronous = FULL: only then do deferred batches have a
+    // sync to skip.
+    bool synchronous_full = true;
   };
 
   // Starts the writer thread. `metrics` may be null.
@@ -46,7 +56,7 @@ class Writer {
   ~Writer();  // stop()
 
   // Thread-safe. After stop() began, `done` is called at once with kUnavailable.
-  void submit(Work work, Done done);
+  void submit(Work work, Done done, Durability durability = Durability::kSynced);
 
   // Blocks until `work` has committed (or failed). For tools and tests, never an I/O thread.
   Status run(Work work);
@@ -58,6 +68,7 @@ class Writer {
   struct Op {
     Work work;
     Done done;
+    Durability durability;
   };
 
   void loop();
@@ -67,6 +78,7 @@ class Writer {
   const Options options_;
   Metrics* const metrics_;
   std::unique_ptr<Database> db_;  // used only by the writer thread
+  bool sync_lowered_ = false;     // writer thread: the connection runs NORMAL for now
 
   std::mutex mu_;
   std::condition_variable cv_;

@@ -110,21 +110,23 @@ class WriterTest : public ::testing::Test {
     ASSERT_NE(reader_, nullptr);
   }
 
-  std::unique_ptr<Database> open(bool read_only) {
+  std::unique_ptr<Database> open(bool read_only, const std::string& synchronous = "NORMAL") {
     Database::Options options;
     options.path = dir_.file("w.db");
     options.read_only = read_only;
-    options.synchronous = "NORMAL";
+    options.synchronous = synchronous;
     auto db = Database::open(options);
     if (!db) ADD_FAILURE() << db.status().message();
     return db ? std::move(*db) : nullptr;
   }
 
   std::unique_ptr<Writer> start(std::size_t batch_max_ops = 512,
-                                std::chrono::microseconds window = 0us) {
+                                std::chrono::microseconds window = 0us,
+                                bool synchronous_full = false) {
     Writer::Options options;
     options.batch_max_ops = batch_max_ops;
     options.batch_window = window;
+    options.synchronous_full = synchronous_full;
     return std::make_unique<Writer>(std::move(writer_db_), options, &metrics_);
   }
 
@@ -330,6 +332,49 @@ TEST_F(WriterTest, SubmitAfterStopIsUnavailable) {
   EXPECT_EQ(late.code(), ErrorCode::kUnavailable);
   EXPECT_EQ(writer->run(insert(3)).code(), ErrorCode::kUnavailable);
   EXPECT_EQ(rows(), 1);
+}
+
+// The synchronous level a work item's transaction runs at: 2 = FULL, 1 = NORMAL.
+Writer::Work read_synchronous(std::int64_t* level) {
+  return [level](Database& db) -> Status {
+    auto v = db.scalar("PRAGMA synchronous");
+    if (!v) return v.status();
+    *level = *v;
+    return Status::ok();
+  };
+}
+
+TEST_F(WriterTest, OnlyBatchesOfDeferredOperationsSkipTheSync) {
+  writer_db_ = open(false, "FULL");
+  ASSERT_NE(writer_db_, nullptr);
+  auto writer = start(512, 0us, /*synchronous_full=*/true);
+  auto run = [&](Writer::Work work, Writer::Durability durability) {
+    std::promise<Status> done;
+    writer->submit(
+        std::move(work), [&](Status s) { done.set_value(std::move(s)); }, durability);
+    return done.get_future().get();
+  };
+
+  std::int64_t level = 0;
+  ASSERT_TRUE(run(read_synchronous(&level), Writer::Durability::kDeferred));
+  EXPECT_EQ(level, 1) << "a deferred-only batch commits without the sync";
+  ASSERT_TRUE(run(read_synchronous(&level), Writer::Durability::kSynced));
+  EXPECT_EQ(level, 2) << "a synced operation gets FULL back";
+
+  // One synced operation in a batch makes the whole batch synced.
+  Latch started, release;
+  Outcomes outcomes(3);
+  std::int64_t deferred_level = 0;
+  writer->submit(blocking_insert(1, started, release), outcomes.done(0));
+  ASSERT_TRUE(started.wait());
+  writer->submit(read_synchronous(&deferred_level), outcomes.done(1),
+                 Writer::Durability::kDeferred);
+  writer->submit(insert(2), outcomes.done(2), Writer::Durability::kSynced);
+  release.open();
+  ASSERT_TRUE(outcomes.wait_all());
+  for (std::size_t i = 0; i < 3; ++i) EXPECT_TRUE(outcomes.at(i)) << i;
+  EXPECT_EQ(deferred_level, 2);
+  EXPECT_TRUE(has_row(2));
 }
 
 }  // namespace
