@@ -17,9 +17,18 @@ void Inbox::on_push(const nlohmann::json& push) {
     return;
   }
   // Other pushes (prekeys_low) do not concern the load.
-  if (*type != "envelope") return;
-  const auto seq_field = push.find("seq");
-  if (seq_field == push.end() || !seq_field->is_number_unsigned()) {
+  if (*type != "envelopes") return;
+  const auto items = push.find("envelopes");
+  if (items == push.end() || !items->is_array()) {
+    errors_.add("envelopes_without_list", owner_);
+    return;
+  }
+  for (const auto& envelope : *items) on_envelope(envelope);
+}
+
+void Inbox::on_envelope(const nlohmann::json& envelope) {
+  const auto seq_field = envelope.find("seq");
+  if (seq_field == envelope.end() || !seq_field->is_number_unsigned()) {
     errors_.add("envelope_without_seq", owner_);
     return;
   }
@@ -31,7 +40,7 @@ void Inbox::on_push(const nlohmann::json& push) {
                 owner_ + ": " + std::to_string(seq) + " after " + std::to_string(last_seq_));
   } else {
     last_seq_ = seq;
-    if (handlers_.on_envelope) handlers_.on_envelope(push);
+    if (handlers_.on_envelope) handlers_.on_envelope(envelope);
   }
   if (unacked_.size() >= kMaxAckSeqs) flush();
 }

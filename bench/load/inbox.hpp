@@ -39,6 +39,8 @@ class Inbox {
 
  private:
   void on_push(const nlohmann::json& push);
+  // One item of an "envelopes" push.
+  void on_envelope(const nlohmann::json& envelope);
   void flush();
 
   Connection& conn_;

@@ -5,19 +5,38 @@
 
 namespace xchat::proto {
 
-std::string encode_envelope_push(const store::envelopes::Envelope& e, bool ephemeral) {
-  nlohmann::json fields = {{"from", e.sender_handle},
-                           {"from_device", e.sender_device},
-                           {"message_id", base64_encode(e.message_id)},
-                           {"timestamp", e.accepted_at},
-                           {"ciphertext", base64_encode(e.ciphertext)}};
+namespace {
+constexpr std::string_view kPushHead = R"({"type":"envelopes","envelopes":[)";
+constexpr std::string_view kPushTail = "]}";
+}  // namespace
+
+std::string encode_envelope_item(const store::envelopes::Envelope& e, bool ephemeral) {
+  nlohmann::json item = {{"from", e.sender_handle},
+                         {"from_device", e.sender_device},
+                         {"message_id", base64_encode(e.message_id)},
+                         {"timestamp", e.accepted_at},
+                         {"ciphertext", base64_encode(e.ciphertext)}};
   if (ephemeral) {
-    fields["ephemeral"] = true;
+    item["ephemeral"] = true;
   } else {
-    fields["seq"] = e.seq;
+    item["seq"] = e.seq;
   }
-  if (e.request) fields["request"] = true;
-  return encode_push("envelope", std::move(fields));
+  if (e.request) item["request"] = true;
+  return item.dump(-1, ' ', false, nlohmann::json::error_handler_t::replace);
+}
+
+std::string encode_envelopes_push(std::span<const std::string> items) {
+  std::size_t size = kPushHead.size() + kPushTail.size() + items.size();
+  for (const auto& item : items) size += item.size();
+  std::string frame;
+  frame.reserve(size);
+  frame += kPushHead;
+  for (std::size_t i = 0; i < items.size(); ++i) {
+    if (i > 0) frame += ',';
+    frame += items[i];
+  }
+  frame += kPushTail;
+  return frame;
 }
 
 const std::string& queue_empty_push() {

@@ -21,7 +21,18 @@ void DeliveryService::offer(const std::shared_ptr<net::Peer>& peer,
   boost::asio::post(peer->executor(), [this, peer, envelope = std::move(envelope)] {
     Inbox& inbox = peer->context().inbox;
     if (!inbox.started || envelope->seq <= inbox.last_sent) return;
-    if (inbox.caught_up && window_open(inbox)) return send(*peer, *envelope);
+    if (inbox.caught_up && window_open(inbox)) {
+      stage(inbox, *envelope);
+      // Offers already queued on the strand (the rest of the commit) join this push.
+      if (!inbox.flush_posted) {
+        inbox.flush_posted = true;
+        boost::asio::post(peer->executor(), [this, peer] {
+          peer->context().inbox.flush_posted = false;
+          flush(*peer);
+        });
+      }
+      return;
+    }
     // Behind: the envelope is on disk and fill() reads it in its turn.
     inbox.caught_up = false;
     fill(peer);
@@ -66,7 +77,8 @@ void DeliveryService::fill(const std::shared_ptr<net::Peer>& peer) {
     // The byte budget may close the window before the page is sent; the rest is read
     // again, after the acknowledgements.
     std::size_t sent = 0;
-    while (sent < page->size() && window_open(inbox)) send(*peer, (*page)[sent++]);
+    while (sent < page->size() && window_open(inbox)) stage(inbox, (*page)[sent++]);
+    flush(*peer);
     if (sent < page->size()) return;
     if (static_cast<std::int64_t>(page->size()) < room) {
       inbox.caught_up = true;
@@ -79,14 +91,29 @@ void DeliveryService::fill(const std::shared_ptr<net::Peer>& peer) {
   }
 }
 
-void DeliveryService::send(net::Peer& peer, const store::envelopes::Envelope& envelope) {
-  Inbox& inbox = peer.context().inbox;
-  auto frame = std::make_shared<const std::string>(proto::encode_envelope_push(envelope, false));
+void DeliveryService::stage(Inbox& inbox, const store::envelopes::Envelope& envelope) {
+  std::string item = proto::encode_envelope_item(envelope, false);
   inbox.last_sent = envelope.seq;
-  inbox.unacked.emplace(envelope.seq, frame->size());
-  inbox.unacked_bytes += frame->size();
+  inbox.unacked.emplace(envelope.seq, item.size());
+  inbox.unacked_bytes += item.size();
+  inbox.staged.push_back(std::move(item));
   metrics_.envelopes_sent.fetch_add(1, std::memory_order_relaxed);
-  peer.send(std::move(frame));
+}
+
+void DeliveryService::flush(net::Peer& peer) {
+  auto& staged = peer.context().inbox.staged;
+  std::size_t begin = 0;
+  while (begin < staged.size()) {
+    std::size_t end = begin;
+    std::size_t bytes = 0;
+    do {
+      bytes += staged[end++].size();
+    } while (end < staged.size() && bytes + staged[end].size() <= proto::kMaxEnvelopeBatchBytes);
+    peer.send(std::make_shared<const std::string>(proto::encode_envelopes_push(
+        std::span<const std::string>(staged).subspan(begin, end - begin))));
+    begin = end;
+  }
+  staged.clear();
 }
 
 }  // namespace xchat

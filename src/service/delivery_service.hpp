@@ -20,7 +20,10 @@ struct Inbox;
 // for the device are sent straight from memory, without reading them back. When the
 // window is full an offered envelope is skipped — it is on disk — and the session goes
 // back to reading the queue. Seqs only grow, so "seq > last sent" is all it takes never to
-// send one twice or out of order on a connection. Everything runs on the session's strand.
+// send one twice or out of order on a connection. Envelopes are staged and written as
+// "envelopes" pushes of up to proto::kMaxEnvelopeBatchBytes: a page read from the queue
+// goes out at once, and envelopes offered together (one commit's, say) share a push.
+// Everything runs on the session's strand.
 class DeliveryService {
  public:
   DeliveryService(const Settings& settings, store::Store& store, Metrics& metrics)
@@ -44,7 +47,10 @@ class DeliveryService {
   // Reads and sends stored envelopes while the window is open and the queue is not
   // exhausted.
   void fill(const std::shared_ptr<net::Peer>& peer);
-  void send(net::Peer& peer, const store::envelopes::Envelope& envelope);
+  // Counts the envelope as sent and stages it for the next push.
+  void stage(Inbox& inbox, const store::envelopes::Envelope& envelope);
+  // Writes what is staged.
+  void flush(net::Peer& peer);
 
   const Settings& settings_;
   store::Store& store_;

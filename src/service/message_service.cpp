@@ -350,8 +350,9 @@ void MessageService::relay_ephemeral(const Call& call, const std::string& recipi
     if (drop && i < recipient_count) continue;
     if (auto peer = registry_.find_device({e.account_id, e.device_id})) {
       metrics_.envelopes_sent.fetch_add(1, std::memory_order_relaxed);
-      peer->send_best_effort(
-          std::make_shared<const std::string>(proto::encode_envelope_push(e, true)));
+      const std::string item = proto::encode_envelope_item(e, true);
+      peer->send_best_effort(std::make_shared<const std::string>(
+          proto::encode_envelopes_push(std::span<const std::string>(&item, 1))));
     }
   }
   call.ok({{"message_id", base64_encode(message_id)}, {"timestamp", now}});

@@ -34,8 +34,11 @@ struct Inbox {
   bool caught_up = false;  // everything stored was sent; new envelopes go out as accepted
   bool queue_empty_sent = false;
   std::int64_t last_sent = 0;                             // highest seq sent on this connection
-  std::unordered_map<std::int64_t, std::size_t> unacked;  // seq -> frame bytes
+  std::unordered_map<std::int64_t, std::size_t> unacked;  // seq -> encoded bytes
   std::size_t unacked_bytes = 0;
+  // Envelopes counted as sent but not yet written into a push: they go out together.
+  std::vector<std::string> staged;
+  bool flush_posted = false;
 };
 
 // Per-connection state of the protocol. Owned by the session; touched only on its strand.

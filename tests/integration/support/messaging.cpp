@@ -71,8 +71,7 @@ json send_request(const std::string& to, const Ciphertexts& envelopes,
 
 json expected_envelope(const TestUser& sender, const json& request, const json& result,
                        std::uint32_t device_id, const std::string& list) {
-  json envelope = {{"type", "envelope"},
-                   {"from", sender.handle},
+  json envelope = {{"from", sender.handle},
                    {"from_device", sender.device_id},
                    {"message_id", member(request, "message_id")},
                    {"timestamp", member(result, "timestamp")},
@@ -119,6 +118,16 @@ std::vector<std::int64_t> seqs_of(const std::vector<json>& envelopes) {
 namespace {
 
 // The "type" of a push; "" for a reply or anything else.
+// The envelopes of an "envelopes" push, each checked to be an object (a malformed push
+// yields a null item, which no expected envelope equals).
+std::vector<json> envelope_items(const json& frame) {
+  std::vector<json> items;
+  const json list = frame.value("envelopes", json());
+  if (!list.is_array() || list.empty()) return {json()};
+  for (const auto& item : list) items.push_back(item.is_object() ? item : json());
+  return items;
+}
+
 std::string push_type(const json& frame) {
   if (!frame.is_object() || frame.contains("id") || !frame.contains("type") ||
       !frame["type"].is_string()) {
@@ -127,11 +136,14 @@ std::string push_type(const json& frame) {
   return frame["type"].get<std::string>();
 }
 
-// Reads frames until `done` holds, acknowledging envelopes as `ack` says, then waits for
-// the replies to its acks. Frames it does not need are handed back through pushes().
+// Reads frames until `done` holds, taking at most `max_envelopes` envelopes and
+// acknowledging them as `ack` says, then waits for the replies to its acks. Frames it does
+// not need, and the envelopes of a push past `max_envelopes`, are handed back through
+// pushes().
 Delivery receive(WsClient& client, Ack ack, std::chrono::milliseconds timeout,
-                 const std::function<bool(const Delivery&)>& done) {
+                 std::size_t max_envelopes, const std::function<bool(const Delivery&)>& done) {
   Delivery delivery;
+  std::vector<json> left_over;  // envelopes past max_envelopes, for the next reader
   const auto deadline = std::chrono::steady_clock::now() + timeout;
   // request() set these aside, and no request() runs while this reads: take them first.
   std::vector<json> buffered = std::move(client.pushes());
@@ -174,24 +186,34 @@ Delivery receive(WsClient& client, Ack ack, std::chrono::milliseconds timeout,
     const std::string type = push_type(*frame);
     if (type == "queue_empty" && !delivery.queue_empty) {
       delivery.queue_empty = true;
-    } else if (type == "envelope") {
-      if (ack == Ack::kEach && frame->contains("seq")) {
+    } else if (type == "envelopes") {
+      auto seqs = json::array();
+      for (const auto& item : envelope_items(*frame)) {
+        if (delivery.envelopes.size() >= max_envelopes) {
+          left_over.push_back(item);
+          continue;
+        }
+        if (item.contains("seq")) seqs.push_back(item["seq"]);
+        delivery.envelopes.push_back(item);
+      }
+      if (ack == Ack::kEach && !seqs.empty()) {
         const std::string id = "ack-" + std::to_string(acks_sent++);
-        const json request = {
-            {"type", "ack"}, {"id", id}, {"seqs", json::array({(*frame)["seq"]})}};
+        const json request = {{"type", "ack"}, {"id", id}, {"seqs", std::move(seqs)}};
         if (!client.send_text(request.dump())) {
           stopped("sending an ack");
           break;
         }
         acks_pending.insert(id);
       }
-      delivery.envelopes.push_back(std::move(*frame));
     } else {
       delivery.other.push_back(std::move(*frame));
     }
   }
 
   std::vector<json> later;  // read while waiting for ack replies: for the next reader
+  if (!left_over.empty()) {
+    later.push_back({{"type", "envelopes"}, {"envelopes", std::move(left_over)}});
+  }
   while (!acks_pending.empty() && delivery.problem.empty()) {
     auto frame = next_frame();
     if (!frame) {
@@ -211,12 +233,12 @@ Delivery receive(WsClient& client, Ack ack, std::chrono::milliseconds timeout,
 
 Delivery receive_envelopes(WsClient& client, std::size_t count, Ack ack,
                            std::chrono::milliseconds timeout) {
-  return receive(client, ack, timeout,
+  return receive(client, ack, timeout, count,
                  [count](const Delivery& d) { return d.envelopes.size() >= count; });
 }
 
 Delivery receive_until_queue_empty(WsClient& client, Ack ack, std::chrono::milliseconds timeout) {
-  return receive(client, ack, timeout, [](const Delivery& d) { return d.queue_empty; });
+  return receive(client, ack, timeout, SIZE_MAX, [](const Delivery& d) { return d.queue_empty; });
 }
 
 Delivery receive_for(WsClient& client, std::chrono::milliseconds quiet) {
@@ -225,8 +247,8 @@ Delivery receive_for(WsClient& client, std::chrono::milliseconds quiet) {
   if (!pings(client)) delivery.problem = "no reply to a ping";
   for (auto& frame : client.pushes()) {
     const std::string type = push_type(frame);
-    if (type == "envelope") {
-      delivery.envelopes.push_back(std::move(frame));
+    if (type == "envelopes") {
+      for (const auto& item : envelope_items(frame)) delivery.envelopes.push_back(item);
     } else if (type == "queue_empty" && !delivery.queue_empty) {
       delivery.queue_empty = true;
     } else {

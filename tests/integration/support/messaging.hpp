@@ -34,11 +34,11 @@ Ciphertexts random_ciphertexts(const std::vector<std::uint32_t>& device_ids,
 nlohmann::json send_request(const std::string& to, const Ciphertexts& envelopes,
                             const std::optional<Ciphertexts>& sync = std::nullopt);
 
-// The "envelope" push that device `device_id` receives for `request`, a send by `sender`
-// answered with `result` (the reply's "result"): the seq comes from `result[list]`, where
-// `list` is "envelopes", or "sync" for a copy on the sender's own device. An ephemeral
-// send's push has "ephemeral": true and no seq. The "request" flag is not included: compare
-// with without_request_flag() unless the test is about it.
+// The envelope (an item of an "envelopes" push) that device `device_id` receives for `request`, a
+// send by `sender` answered with `result` (the reply's "result"): the seq comes from
+// `result[list]`, where `list` is "envelopes", or "sync" for a copy on the sender's own device. An
+// ephemeral send's push has "ephemeral": true and no seq. The "request" flag is not included:
+// compare with without_request_flag() unless the test is about it.
 nlohmann::json expected_envelope(const TestUser& sender, const nlohmann::json& request,
                                  const nlohmann::json& result, std::uint32_t device_id,
                                  const std::string& list = "envelopes");
@@ -63,7 +63,7 @@ std::vector<std::int64_t> seqs_of(const std::vector<nlohmann::json>& envelopes);
 
 // What one connection of a device received, in arrival order.
 struct Delivery {
-  std::vector<nlohmann::json> envelopes;  // the "envelope" pushes
+  std::vector<nlohmann::json> envelopes;  // the items of the "envelopes" pushes
   bool queue_empty = false;               // the "queue_empty" push came
   std::vector<nlohmann::json> other;      // any other frame
   std::string problem;                    // why reading stopped early; "" when it did not
@@ -77,7 +77,8 @@ enum class Ack {
 // Reads `client`'s frames, starting with the pushes request() set aside, until `count`
 // envelopes have arrived (a queue_empty before them is noted and skipped). With Ack::kEach
 // it also waits for every ack's reply, so the acknowledgements are committed when it
-// returns. Frames after the last envelope it needs are left for the next reader.
+// returns. Frames after the last envelope it needs, and envelopes past `count` in the
+// push that carried the last one, are left for the next reader.
 Delivery receive_envelopes(WsClient& client, std::size_t count, Ack ack,
                            std::chrono::milliseconds timeout = 60s);
 
