@@ -94,12 +94,14 @@ struct Addressees {
   std::vector<DeviceQueue> own_others;
 };
 
+// The sender's own devices are read only when the send has sync copies to check.
 Result<Addressees> addressees(store::Database& db, std::int64_t recipient_id,
-                              std::int64_t sender_id, std::uint32_t sender_device) {
+                              std::int64_t sender_id, std::uint32_t sender_device, bool has_sync) {
   Addressees out;
   auto theirs = store::envelopes::device_queues(db, recipient_id);
   if (!theirs) return theirs.status();
   out.recipient = std::move(*theirs);
+  if (!has_sync) return out;
   auto mine = store::envelopes::device_queues(db, sender_id);
   if (!mine) return mine.status();
   for (auto& d : *mine) {
@@ -207,7 +209,7 @@ Status store_send(store::Database& db, PendingSend& s) {
   s.drop = recipient->standing.blocked;
   address_copies(s.copies, s.recipient_count, *recipient);
 
-  auto current = addressees(db, s.recipient_id, s.sender_id, s.sender_device);
+  auto current = addressees(db, s.recipient_id, s.sender_id, s.sender_device, s.has_sync);
   if (!current) return current.status();
   if (Status st =
           check_addressees(s.copies, s.recipient_count, s.has_sync, *current, s.error_details);
@@ -336,7 +338,7 @@ void MessageService::relay_ephemeral(const Call& call, const std::string& recipi
     if (!resolved) return call.fail(resolved.status());
     recipient = *resolved;
     address_copies(copies, recipient_count, recipient);
-    auto current = addressees(**reader, recipient.id, p.account_id, p.device_id);
+    auto current = addressees(**reader, recipient.id, p.account_id, p.device_id, has_sync);
     if (!current) return call.fail(current.status());
     nlohmann::json details;
     if (Status s = check_addressees(copies, recipient_count, has_sync, *current, details); !s) {
