@@ -24,7 +24,7 @@ nlohmann::json entry_json(List list, const store::contacts::Entry& e) {
 
 }  // namespace
 
-Result<std::int64_t> ContactService::other_account(const Call& call) {
+Result<std::int64_t> ContactService::other_account(const Call& call, bool include_suspended) {
   auto handle = proto::handle_field(call.body(), "handle");
   if (!handle) return handle.status();
   if (handle->key == call.context().principal->handle_key) {
@@ -34,7 +34,9 @@ Result<std::int64_t> ContactService::other_account(const Call& call) {
   if (!reader) return reader.status();
   auto account = store::accounts::find_by_handle(**reader, handle->key);
   if (!account) return account.status();
-  if (!*account || (*account)->suspended) return Status(ErrorCode::kNotFound, "no such handle");
+  if (!*account || ((*account)->suspended && !include_suspended)) {
+    return Status(ErrorCode::kNotFound, "no such handle");
+  }
   return (*account)->id;
 }
 
@@ -44,7 +46,7 @@ void ContactService::add(const Call& call, List list) {
           RateLimiter::Rate::per_minute(settings_.get()->limits.lookups_per_account_per_minute))) {
     return call.fail(Status(ErrorCode::kRateLimited, "too many lookups; try again later"));
   }
-  auto other = other_account(call);
+  auto other = other_account(call, /*include_suspended=*/false);
   if (!other) return call.fail(other.status());
   auto entry = std::make_shared<store::contacts::Entry>();
   store_.writer().submit(
@@ -69,7 +71,9 @@ void ContactService::add(const Call& call, List list) {
 }
 
 void ContactService::remove(const Call& call, List list) {
-  auto other = other_account(call);
+  // Removing tells nothing about a suspended account the caller did not already know: it
+  // was on their list or it was not.
+  auto other = other_account(call, /*include_suspended=*/true);
   if (!other) {
     if (other.status().code() == ErrorCode::kNotFound) return call.ok({{"removed", false}});
     return call.fail(other.status());

@@ -34,8 +34,9 @@ class ContactService {
 
  private:
   // The account named by the request's "handle": kNotFound when there is none (or it is
-  // suspended, as user.lookup says), kBadRequest when it is the caller's own.
-  Result<std::int64_t> other_account(const Call& call);
+  // suspended, as user.lookup says, unless `include_suspended`), kBadRequest when it is the
+  // caller's own.
+  Result<std::int64_t> other_account(const Call& call, bool include_suspended);
 
   const Settings& settings_;
   store::Store& store_;

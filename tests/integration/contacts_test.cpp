@@ -507,6 +507,23 @@ TEST(Contacts, AddingSpendsTheLookupBudgetAndCannotRevealSuspendedAccounts) {
   EXPECT_EQ(error_code(c->request({{"type", "user.lookup"}, {"handle", "@bob"}})), "rate_limited");
 }
 
+TEST(Contacts, ASuspendedAccountCanStillBeTakenOffTheLists) {
+  Daemon d;
+  TestUser alice("@alice");
+  auto c = register_and_log_in(d, alice);
+  ASSERT_NE(c, nullptr);
+  ASSERT_TRUE(register_offline(d, TestUser("@bob")));
+  ok(*c, {{"type", "contacts.add"}, {"handle", "@bob"}});
+  ok(*c, {{"type", "blocks.add"}, {"handle", "@bob"}});
+  ASSERT_EQ(d.admin({"account", "suspend", "@bob"}), 0);
+  for (const char* type : {"contacts.remove", "blocks.remove"}) {
+    auto reply = about(*c, type, "@bob");
+    EXPECT_EQ(reply.value("result", json()), json({{"removed", true}})) << type << reply.dump();
+  }
+  EXPECT_EQ(listed(*c, "contacts.list", "contacts"), json::array());
+  EXPECT_EQ(listed(*c, "blocks.list", "blocked"), json::array());
+}
+
 TEST(Contacts, RequestsNeedALogin) {
   Daemon d;
   TestUser alice("@alice");
