@@ -5,7 +5,7 @@
 #include <string>
 
 #include "store/invites.hpp"
-#include "store/migrations.hpp"
+#include "support/memory_database.hpp"
 
 namespace xchat {
 namespace {
@@ -21,13 +21,8 @@ constexpr const char* kInviteUser = "SELECT used_by IS NULL, used_at FROM invite
 class AccountsTest : public ::testing::Test {
  protected:
   void SetUp() override {
-    Database::Options options;
-    options.path = ":memory:";
-    auto db = Database::open(options);
-    ASSERT_TRUE(db) << db.status().message();
-    db_ = std::move(*db);
-    Status migrated = store::migrate(*db_);
-    ASSERT_TRUE(migrated) << migrated.message();
+    db_ = ::xchat::testing::migrated_memory_database();
+    ASSERT_NE(db_, nullptr);
   }
 
   std::int64_t add_account(const std::string& display, const std::string& key) {

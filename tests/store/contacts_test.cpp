@@ -5,7 +5,7 @@
 #include <cctype>
 
 #include "store/accounts.hpp"
-#include "store/migrations.hpp"
+#include "support/memory_database.hpp"
 
 namespace xchat {
 namespace {
@@ -18,13 +18,8 @@ namespace contacts = store::contacts;
 class ContactsTest : public ::testing::Test {
  protected:
   void SetUp() override {
-    Database::Options options;
-    options.path = ":memory:";
-    auto db = Database::open(options);
-    ASSERT_TRUE(db) << db.status().message();
-    db_ = std::move(*db);
-    Status migrated = store::migrate(*db_);
-    ASSERT_TRUE(migrated) << migrated.message();
+    db_ = ::xchat::testing::migrated_memory_database();
+    ASSERT_NE(db_, nullptr);
     alice_ = add_account("@Alice");
     bob_ = add_account("@Bob");
     carol_ = add_account("@Carol");

@@ -5,8 +5,8 @@
 #include <string>
 
 #include "store/accounts.hpp"
-#include "store/migrations.hpp"
 #include "store/sends.hpp"
+#include "support/memory_database.hpp"
 
 namespace xchat {
 namespace {
@@ -21,13 +21,8 @@ constexpr std::int64_t kNow = 1'700'000'000'000;  // unix ms
 class EnvelopesTest : public ::testing::Test {
  protected:
   void SetUp() override {
-    Database::Options options;
-    options.path = ":memory:";
-    auto db = Database::open(options);
-    ASSERT_TRUE(db) << db.status().message();
-    db_ = std::move(*db);
-    Status migrated = store::migrate(*db_);
-    ASSERT_TRUE(migrated) << migrated.message();
+    db_ = ::xchat::testing::migrated_memory_database();
+    ASSERT_NE(db_, nullptr);
     alice_ = add_account("@alice", {1});
     bob_ = add_account("@bob", {1, 2});
   }
