@@ -6,8 +6,24 @@
 namespace xchat::proto {
 
 namespace {
+
 constexpr std::string_view kPushHead = R"({"type":"envelopes","envelopes":[)";
 constexpr std::string_view kPushTail = "]}";
+
+std::string encode_envelopes_push(std::span<const std::string> items) {
+  std::size_t size = kPushHead.size() + kPushTail.size() + items.size();
+  for (const auto& item : items) size += item.size();
+  std::string frame;
+  frame.reserve(size);
+  frame += kPushHead;
+  for (std::size_t i = 0; i < items.size(); ++i) {
+    if (i > 0) frame += ',';
+    frame += items[i];
+  }
+  frame += kPushTail;
+  return frame;
+}
+
 }  // namespace
 
 std::string encode_envelope_item(const store::envelopes::Envelope& e, bool ephemeral) {
@@ -22,21 +38,22 @@ std::string encode_envelope_item(const store::envelopes::Envelope& e, bool ephem
     item["seq"] = e.seq;
   }
   if (e.request) item["request"] = true;
-  return item.dump(-1, ' ', false, nlohmann::json::error_handler_t::replace);
+  return dump(item);
 }
 
-std::string encode_envelopes_push(std::span<const std::string> items) {
-  std::size_t size = kPushHead.size() + kPushTail.size() + items.size();
-  for (const auto& item : items) size += item.size();
-  std::string frame;
-  frame.reserve(size);
-  frame += kPushHead;
-  for (std::size_t i = 0; i < items.size(); ++i) {
-    if (i > 0) frame += ',';
-    frame += items[i];
+std::vector<std::string> encode_envelopes_pushes(std::span<const std::string> items) {
+  std::vector<std::string> frames;
+  std::size_t begin = 0;
+  while (begin < items.size()) {
+    std::size_t end = begin;
+    std::size_t bytes = 0;
+    do {
+      bytes += items[end++].size();
+    } while (end < items.size() && bytes + items[end].size() <= kMaxEnvelopeBatchBytes);
+    frames.push_back(encode_envelopes_push(items.subspan(begin, end - begin)));
+    begin = end;
   }
-  frame += kPushTail;
-  return frame;
+  return frames;
 }
 
 const std::string& queue_empty_push() {

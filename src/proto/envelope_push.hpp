@@ -2,6 +2,7 @@
 
 #include <span>
 #include <string>
+#include <vector>
 
 #include "store/envelopes.hpp"
 
@@ -16,8 +17,9 @@ inline constexpr std::size_t kMaxEnvelopeBatchBytes = 256 * 1024;
 // seq (it is not stored and is never acknowledged).
 std::string encode_envelope_item(const store::envelopes::Envelope& envelope, bool ephemeral);
 
-// The "envelopes" push carrying `items` (from encode_envelope_item), in order.
-std::string encode_envelopes_push(std::span<const std::string> items);
+// The "envelopes" pushes carrying `items` (from encode_envelope_item), in order: as few as
+// kMaxEnvelopeBatchBytes allows, one at least when there are items.
+std::vector<std::string> encode_envelopes_pushes(std::span<const std::string> items);
 
 // The "queue_empty" push: every envelope stored for the device has been sent to it.
 const std::string& queue_empty_push();

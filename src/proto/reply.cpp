@@ -4,11 +4,7 @@ namespace xchat::proto {
 
 using nlohmann::json;
 
-namespace {
-// Invalid UTF-8 cannot reach here from clients (the parser rejects it), but replacing
-// rather than throwing keeps a stray byte from ever killing a session.
 std::string dump(const json& j) { return j.dump(-1, ' ', false, json::error_handler_t::replace); }
-}  // namespace
 
 std::string encode_result(const json& id, const json& result) {
   return dump(json{{"id", id}, {"result", result}});

@@ -18,4 +18,9 @@ std::string encode_error(const nlohmann::json& id, const Status& status,
 // {"type": "<type>", ...fields}
 std::string encode_push(std::string_view type, nlohmann::json fields);
 
+// Compact JSON text of a frame or a part of one. Invalid UTF-8 cannot reach here from
+// clients (the parser rejects it), but replacing rather than throwing keeps a stray byte
+// from ever killing a session.
+std::string dump(const nlohmann::json& j);
+
 }  // namespace xchat::proto

@@ -102,16 +102,8 @@ void DeliveryService::stage(Inbox& inbox, const store::envelopes::Envelope& enve
 
 void DeliveryService::flush(net::Peer& peer) {
   auto& staged = peer.context().inbox.staged;
-  std::size_t begin = 0;
-  while (begin < staged.size()) {
-    std::size_t end = begin;
-    std::size_t bytes = 0;
-    do {
-      bytes += staged[end++].size();
-    } while (end < staged.size() && bytes + staged[end].size() <= proto::kMaxEnvelopeBatchBytes);
-    peer.send(std::make_shared<const std::string>(proto::encode_envelopes_push(
-        std::span<const std::string>(staged).subspan(begin, end - begin))));
-    begin = end;
+  for (auto& frame : proto::encode_envelopes_pushes(staged)) {
+    peer.send(std::make_shared<const std::string>(std::move(frame)));
   }
   staged.clear();
 }

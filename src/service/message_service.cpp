@@ -354,7 +354,7 @@ void MessageService::relay_ephemeral(const Call& call, const std::string& recipi
       metrics_.envelopes_sent.fetch_add(1, std::memory_order_relaxed);
       const std::string item = proto::encode_envelope_item(e, true);
       peer->send_best_effort(std::make_shared<const std::string>(
-          proto::encode_envelopes_push(std::span<const std::string>(&item, 1))));
+          std::move(proto::encode_envelopes_pushes(std::span<const std::string>(&item, 1))[0])));
     }
   }
   call.ok({{"message_id", base64_encode(message_id)}, {"timestamp", now}});

@@ -1,0 +1,58 @@
+#include "proto/envelope_push.hpp"
+
+#include <gtest/gtest.h>
+
+#include <nlohmann/json.hpp>
+#include <string>
+#include <vector>
+
+namespace xchat {
+namespace {
+
+using nlohmann::json;
+using proto::kMaxEnvelopeBatchBytes;
+
+// An item of about `bytes` bytes carrying `n`, so order can be checked.
+std::string item(int n, std::size_t bytes) {
+  return json({{"n", n}, {"pad", std::string(bytes, 'x')}}).dump();
+}
+
+// Every item of every push, in order; also checks the shape of each push.
+std::vector<int> unpack(const std::vector<std::string>& frames) {
+  std::vector<int> out;
+  for (const auto& frame : frames) {
+    const json push = json::parse(frame);
+    EXPECT_EQ(push.value("type", ""), "envelopes");
+    EXPECT_FALSE(push.value("envelopes", json::array()).empty()) << "an empty push";
+    for (const auto& e : push.value("envelopes", json::array())) out.push_back(e.value("n", -1));
+  }
+  return out;
+}
+
+TEST(EnvelopePush, SmallItemsShareOnePush) {
+  const std::vector<std::string> items = {item(1, 10), item(2, 10), item(3, 10)};
+  const auto frames = proto::encode_envelopes_pushes(items);
+  ASSERT_EQ(frames.size(), 1u);
+  EXPECT_EQ(unpack(frames), std::vector<int>({1, 2, 3}));
+}
+
+TEST(EnvelopePush, PushesStayUnderTheCapAndKeepTheOrder) {
+  std::vector<std::string> items;
+  for (int i = 0; i < 10; ++i) items.push_back(item(i, kMaxEnvelopeBatchBytes / 4));
+  const auto frames = proto::encode_envelopes_pushes(items);
+  EXPECT_GT(frames.size(), 2u);
+  for (const auto& f : frames) EXPECT_LE(f.size(), kMaxEnvelopeBatchBytes + 64);
+  EXPECT_EQ(unpack(frames), std::vector<int>({0, 1, 2, 3, 4, 5, 6, 7, 8, 9}));
+}
+
+TEST(EnvelopePush, AnItemOverTheCapGoesAloneAndNothingMakesNoPush) {
+  const std::vector<std::string> items = {item(1, 10), item(2, kMaxEnvelopeBatchBytes + 1),
+                                          item(3, 10)};
+  const auto frames = proto::encode_envelopes_pushes(items);
+  ASSERT_EQ(frames.size(), 3u);
+  EXPECT_EQ(unpack(frames), std::vector<int>({1, 2, 3}));
+  EXPECT_TRUE(proto::encode_envelopes_pushes({}).empty());
+}
+
+}  // namespace
+}  // namespace xchat
