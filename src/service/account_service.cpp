@@ -188,7 +188,7 @@ void AccountService::lookup(const Call& call) {
   if (!reader) return call.fail(reader.status());
   auto account = store::accounts::find_by_handle(**reader, handle->key);
   if (!account) return call.fail(account.status());
-  if (!*account || (*account)->suspended) return call.ok({{"exists", false}});
+  if (!store::accounts::visible(*account)) return call.ok({{"exists", false}});
   call.ok({{"exists", true},
            {"handle", (*account)->handle},
            {"identity_key", base64_encode((*account)->identity_key)}});

@@ -34,7 +34,7 @@ Result<std::int64_t> ContactService::other_account(const Call& call, bool includ
   if (!reader) return reader.status();
   auto account = store::accounts::find_by_handle(**reader, handle->key);
   if (!account) return account.status();
-  if (!*account || ((*account)->suspended && !include_suspended)) {
+  if (!(include_suspended ? account->has_value() : store::accounts::visible(*account))) {
     return Status(ErrorCode::kNotFound, "no such handle");
   }
   return (*account)->id;

@@ -165,7 +165,7 @@ void KeyService::fetch(const Call& call) {
     if (!found) return call.fail(found.status());
     account = std::move(*found);
   }
-  if (!account || account->suspended) {
+  if (!store::accounts::visible(account)) {
     return call.fail(Status(ErrorCode::kNotFound, "no such handle"));
   }
 

@@ -139,7 +139,7 @@ struct Recipient {
 Result<Recipient> resolve_recipient(store::Database& db,
                                     const std::optional<store::accounts::Account>& account,
                                     std::int64_t sender_id) {
-  if (!account || account->suspended) return Status(ErrorCode::kNotFound, "no such handle");
+  if (!store::accounts::visible(account)) return Status(ErrorCode::kNotFound, "no such handle");
   auto standing = store::contacts::standing(db, account->id, sender_id);
   if (!standing) return standing.status();
   if (standing->contacts_only && !standing->contact) {

@@ -28,6 +28,12 @@ struct Device {
   std::int64_t created_at = 0;
 };
 
+// Whether other users may see the account: it exists and is not suspended. user.lookup,
+// keys.fetch, send and contacts.add all answer as if a suspended account did not exist.
+inline bool visible(const std::optional<Account>& account) {
+  return account.has_value() && !account->suspended;
+}
+
 // kHandleTaken when the handle exists in any case. Returns the new account id.
 Result<std::int64_t> insert(Database& db, const std::string& handle_key, const std::string& handle,
                             const std::string& identity_key, std::int64_t now);
