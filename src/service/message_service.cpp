@@ -320,7 +320,10 @@ void MessageService::send(const Call& call) {
                              if (!s) return call.fail(s, pending->error_details);
                              call.ok(pending->result);
                            });
-                         });
+                         },
+                         store::Writer::Durability::kSynced,
+                         // store_send refuses before its first write: no savepoint needed.
+                         store::Writer::Atomicity::kFailsBeforeWriting);
 }
 
 void MessageService::relay_ephemeral(const Call& call, const std::string& recipient_key,
@@ -383,7 +386,9 @@ void MessageService::ack(const Call& call) {
       },
       // Lost at a power cut, an acknowledgement only means the envelope comes once more
       // (clients deduplicate): not worth an fsync of its own.
-      store::Writer::Durability::kDeferred);
+      store::Writer::Durability::kDeferred,
+      // Only deletes: it can fail only on a storage error, which fails the batch anyway.
+      store::Writer::Atomicity::kFailsBeforeWriting);
 }
 
 }  // namespace xchat

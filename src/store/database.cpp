@@ -2,6 +2,8 @@
 
 #include <sqlite3.h>
 
+#include "store/wal_coalescing_vfs.hpp"
+
 namespace xchat::store {
 
 Query::~Query() {
@@ -65,12 +67,26 @@ bool Query::column_is_null(int index) const {
   return sqlite3_column_type(stmt_, index) == SQLITE_NULL;
 }
 
+namespace {
+
+// Library-wide settings, applied before SQLite initializes (later calls are refused, and
+// harmless). Every connection is owned by one thread (SQLITE_OPEN_NOMUTEX), so the global
+// allocation statistics and the mutex around each of SQLite's mallocs buy nothing.
+bool configure_library() {
+  sqlite3_config(SQLITE_CONFIG_MEMSTATUS, 0);
+  return true;
+}
+
+}  // namespace
+
 Result<std::unique_ptr<Database>> Database::open(const Options& options) {
+  static const bool configured = configure_library();
+  (void)configured;
   sqlite3* handle = nullptr;
   const int flags =
       (options.read_only ? SQLITE_OPEN_READONLY : SQLITE_OPEN_READWRITE | SQLITE_OPEN_CREATE) |
       SQLITE_OPEN_NOMUTEX;
-  const int rc = sqlite3_open_v2(options.path.c_str(), &handle, flags, nullptr);
+  const int rc = sqlite3_open_v2(options.path.c_str(), &handle, flags, wal_coalescing_vfs());
   std::unique_ptr<Database> db(new Database(handle, options.path));
   if (rc != SQLITE_OK) return db->error(rc, "open " + options.path);
   sqlite3_extended_result_codes(handle, 1);
@@ -131,6 +147,8 @@ Result<std::int64_t> Database::scalar(const char* sql) {
 }
 
 std::int64_t Database::changes() const { return sqlite3_changes64(handle_); }
+
+std::int64_t Database::total_changes() const { return sqlite3_total_changes64(handle_); }
 
 std::int64_t Database::last_insert_rowid() const { return sqlite3_last_insert_rowid(handle_); }
 

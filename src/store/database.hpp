@@ -70,7 +70,8 @@ class Database {
     int busy_timeout_ms = 5000;
   };
 
-  // Opens (creating if needed) with WAL, secure_delete and foreign keys on.
+  // Opens (creating if needed) with WAL, secure_delete and foreign keys on, through the
+  // VFS that writes each transaction's WAL frames at once (wal_coalescing_vfs.hpp).
   static Result<std::unique_ptr<Database>> open(const Options& options);
 
   Database(const Database&) = delete;
@@ -102,6 +103,8 @@ class Database {
   }
 
   std::int64_t changes() const;
+  // Rows changed since the connection opened, triggers included.
+  std::int64_t total_changes() const;
   std::int64_t last_insert_rowid() const;
   const std::string& path() const { return path_; }
 

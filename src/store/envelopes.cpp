@@ -4,8 +4,10 @@ namespace xchat::store::envelopes {
 
 namespace {
 
-constexpr const char* kAllocate =
-    "UPDATE counters SET value = value + ?1 WHERE name = 'envelope_seq' RETURNING value";
+// Two plain statements: UPDATE ... RETURNING costs an ephemeral table per call.
+constexpr const char* kAdvanceSeq =
+    "UPDATE counters SET value = value + ?1 WHERE name = 'envelope_seq'";
+constexpr const char* kLastSeq = "SELECT value FROM counters WHERE name = 'envelope_seq'";
 constexpr const char* kDeviceQueues =
     "SELECT d.device_id, d.queued, EXISTS (SELECT 1 FROM device_keys k "
     "WHERE k.account_id = d.account_id AND k.device_id = d.device_id) "
@@ -30,16 +32,13 @@ constexpr std::int64_t kRequestFlag = 1;
 }  // namespace
 
 Result<std::int64_t> allocate_seqs(Database& db, std::int64_t n) {
-  Query q = db.query(kAllocate);
-  q.bind(1, n);
-  if (!q.step()) {
-    if (!q.status()) return q.status();
+  if (Status s = db.query(kAdvanceSeq).bind(1, n).run(); !s) return s;
+  if (db.changes() != 1) {
     return Status(ErrorCode::kInternal, "the envelope_seq counter is missing");
   }
-  const std::int64_t last = q.column_int(0);
-  q.run();  // finish the statement so the update completes
-  if (!q.status()) return q.status();
-  return last - n + 1;
+  Query q = db.query(kLastSeq);
+  if (!q.step()) return q.status();
+  return q.column_int(0) - n + 1;
 }
 
 Result<std::vector<DeviceQueue>> device_queues(Database& db, std::int64_t account_id) {

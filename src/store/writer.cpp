@@ -22,11 +22,11 @@ Writer::Writer(std::unique_ptr<Database> db, Options options, Metrics* metrics)
 
 Writer::~Writer() { stop(); }
 
-void Writer::submit(Work work, Done done, Durability durability) {
+void Writer::submit(Work work, Done done, Durability durability, Atomicity atomicity) {
   {
     std::lock_guard lock(mu_);
     if (!stopping_) {
-      queue_.push_back(Op{std::move(work), std::move(done), durability});
+      queue_.push_back(Op{std::move(work), std::move(done), durability, atomicity});
       if (queue_.size() == 1 || queue_.size() >= options_.batch_max_ops) cv_.notify_one();
       return;
     }
@@ -90,7 +90,17 @@ void Writer::commit(std::vector<Op>& batch) {
   }
   Status tx = db_->exec("BEGIN IMMEDIATE");
   if (tx) {
-    for (std::size_t i = 0; i < batch.size(); ++i) {
+    for (std::size_t i = 0; i < batch.size() && tx; ++i) {
+      if (batch[i].atomicity == Atomicity::kFailsBeforeWriting) {
+        const std::int64_t before = db_->total_changes();
+        results[i] = batch[i].work(*db_);
+        if (!results[i] && db_->total_changes() != before) {
+          tx = Status(ErrorCode::kInternal,
+                      "the batch was rolled back: an operation failed after writing: " +
+                          results[i].message());
+        }
+        continue;
+      }
       if (Status s = db_->query(kSavepoint).run(); !s) {
         results[i] = s;
         continue;
@@ -99,7 +109,7 @@ void Writer::commit(std::vector<Op>& batch) {
       if (!results[i]) db_->query(kRollbackTo).run();
       db_->query(kRelease).run();
     }
-    tx = db_->exec("COMMIT");
+    if (tx) tx = db_->exec("COMMIT");
     if (!tx) db_->exec("ROLLBACK");
   }
   if (metrics_ != nullptr) {

@@ -251,6 +251,57 @@ TEST_F(WriterTest, FailingOperationRollsBackAloneAndItsBatchCommits) {
   EXPECT_EQ(metric(metrics_, "xchatd_store_transactions_failed_total"), 0u);
 }
 
+TEST_F(WriterTest, OperationWithoutSavepointThatFailsBeforeWritingLeavesItsBatchAlone) {
+  Latch started;
+  Latch release;
+  Outcomes outcomes(3);
+  auto writer = start();
+  writer->submit(blocking_insert(1, started, release), outcomes.done(0));
+  ASSERT_TRUE(started.wait());
+  writer->submit([](Database&) { return Status(ErrorCode::kNotFound, "checked, refused"); },
+                 outcomes.done(1), Writer::Durability::kSynced,
+                 Writer::Atomicity::kFailsBeforeWriting);
+  writer->submit(insert(2), outcomes.done(2), Writer::Durability::kSynced,
+                 Writer::Atomicity::kFailsBeforeWriting);
+  release.open();
+  ASSERT_TRUE(outcomes.wait_all());
+  EXPECT_TRUE(outcomes.at(0));
+  EXPECT_EQ(outcomes.at(1).code(), ErrorCode::kNotFound);
+  EXPECT_TRUE(outcomes.at(2));
+  EXPECT_EQ(rows(), 2);
+  EXPECT_EQ(metric(metrics_, "xchatd_store_transactions_failed_total"), 0u);
+}
+
+// An operation that broke its promise and failed after writing: without a savepoint its
+// rows cannot be taken back alone, so nothing of the batch may commit.
+TEST_F(WriterTest, OperationWithoutSavepointThatFailsAfterWritingFailsItsWholeBatch) {
+  Latch started;
+  Latch release;
+  Outcomes outcomes(4);
+  auto writer = start();
+  writer->submit(blocking_insert(1, started, release), outcomes.done(0));
+  ASSERT_TRUE(started.wait());
+  writer->submit(insert(2), outcomes.done(1));
+  writer->submit(
+      [](Database& db) -> Status {
+        if (Status s = insert(3)(db); !s) return s;
+        return Status(ErrorCode::kHandleTaken, "refused after writing");
+      },
+      outcomes.done(2), Writer::Durability::kSynced, Writer::Atomicity::kFailsBeforeWriting);
+  writer->submit(insert(4), outcomes.done(3));
+  release.open();
+  ASSERT_TRUE(outcomes.wait_all());
+  // The first operation committed alone, while the others queued behind it.
+  EXPECT_TRUE(outcomes.at(0));
+  for (std::size_t i = 1; i < 4; ++i) {
+    EXPECT_EQ(outcomes.at(i).code(), ErrorCode::kInternal) << i;
+  }
+  EXPECT_NE(outcomes.at(1).message().find("refused after writing"), std::string::npos);
+  EXPECT_TRUE(has_row(1));
+  EXPECT_EQ(rows(), 1);
+  EXPECT_EQ(metric(metrics_, "xchatd_store_transactions_failed_total"), 1u);
+}
+
 TEST_F(WriterTest, ConstraintViolationFailsOnlyThatOperation) {
   Latch started;
   Latch release;
