@@ -168,19 +168,45 @@ int wal_file_control(sqlite3_file* f, int op, void* arg) {
   return pass_file_control(f, op, arg);
 }
 
-constexpr sqlite3_io_methods kPassMethods = {
-    3,         pass_close,          pass_read,     pass_write,           pass_truncate,
-    pass_sync, pass_file_size,      pass_lock,     pass_unlock,          pass_check_reserved_lock,
-    pass_file_control,              pass_sector_size,                    pass_device_characteristics,
-    pass_shm_map,                   pass_shm_lock, pass_shm_barrier,     pass_shm_unmap,
-    pass_fetch,                     pass_unfetch};
+constexpr sqlite3_io_methods kPassMethods = {3,
+                                             pass_close,
+                                             pass_read,
+                                             pass_write,
+                                             pass_truncate,
+                                             pass_sync,
+                                             pass_file_size,
+                                             pass_lock,
+                                             pass_unlock,
+                                             pass_check_reserved_lock,
+                                             pass_file_control,
+                                             pass_sector_size,
+                                             pass_device_characteristics,
+                                             pass_shm_map,
+                                             pass_shm_lock,
+                                             pass_shm_barrier,
+                                             pass_shm_unmap,
+                                             pass_fetch,
+                                             pass_unfetch};
 
-constexpr sqlite3_io_methods kWalMethods = {
-    3,         wal_close,           wal_read,      wal_write,            wal_truncate,
-    wal_sync,  wal_file_size,       pass_lock,     pass_unlock,          pass_check_reserved_lock,
-    wal_file_control,               pass_sector_size,                    pass_device_characteristics,
-    pass_shm_map,                   pass_shm_lock, pass_shm_barrier,     pass_shm_unmap,
-    pass_fetch,                     pass_unfetch};
+constexpr sqlite3_io_methods kWalMethods = {3,
+                                            wal_close,
+                                            wal_read,
+                                            wal_write,
+                                            wal_truncate,
+                                            wal_sync,
+                                            wal_file_size,
+                                            pass_lock,
+                                            pass_unlock,
+                                            pass_check_reserved_lock,
+                                            wal_file_control,
+                                            pass_sector_size,
+                                            pass_device_characteristics,
+                                            pass_shm_map,
+                                            pass_shm_lock,
+                                            pass_shm_barrier,
+                                            pass_shm_unmap,
+                                            pass_fetch,
+                                            pass_unfetch};
 
 // --- The VFS: opens through the default one, everything else forwarded -------------------
 

@@ -6,6 +6,9 @@
 #include <string>
 #include <vector>
 
+#include "store/envelopes.hpp"
+#include "xchat/base64.hpp"
+
 namespace xchat {
 namespace {
 
@@ -27,6 +30,44 @@ std::vector<int> unpack(const std::vector<std::string>& frames) {
     for (const auto& e : push.value("envelopes", json::array())) out.push_back(e.value("n", -1));
   }
   return out;
+}
+
+// The item as the protocol defines it, built the slow, obviously right way.
+json reference_item(const store::envelopes::Envelope& e, bool ephemeral) {
+  json item = {{"from", e.sender_handle},
+               {"from_device", e.sender_device},
+               {"message_id", base64_encode(e.message_id)},
+               {"timestamp", e.accepted_at},
+               {"ciphertext", base64_encode(e.ciphertext)}};
+  if (ephemeral) {
+    item["ephemeral"] = true;
+  } else {
+    item["seq"] = e.seq;
+  }
+  if (e.request) item["request"] = true;
+  return item;
+}
+
+TEST(EnvelopeItem, MatchesTheProtocolsShapeInEveryVariant) {
+  store::envelopes::Envelope e;
+  e.seq = 9007199254740993;
+  e.sender_handle = "Alice_01";
+  e.sender_device = 4294967295u;
+  e.message_id = std::string(16, '\xab');
+  e.accepted_at = 1764000000123;
+  e.ciphertext = std::string("\x00\x01\xfe\xff\"\\ciphertext", 16);
+  for (const bool ephemeral : {false, true}) {
+    for (const bool request : {false, true}) {
+      e.request = request;
+      const std::string encoded = proto::encode_envelope_item(e, ephemeral);
+      EXPECT_EQ(json::parse(encoded), reference_item(e, ephemeral)) << encoded;
+      // Byte for byte what nlohmann writes (sorted keys), so no client sees a change.
+      EXPECT_EQ(encoded, reference_item(e, ephemeral).dump());
+    }
+  }
+  e.sender_handle = "quote\"back\\slash\n";  // never a valid handle, still valid JSON
+  EXPECT_EQ(json::parse(proto::encode_envelope_item(e, false)).value("from", ""),
+            e.sender_handle);
 }
 
 TEST(EnvelopePush, SmallItemsShareOnePush) {

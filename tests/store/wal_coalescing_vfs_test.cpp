@@ -151,7 +151,8 @@ TEST(WalCoalescingVfs, ATransactionOfManyPagesTakesAFewWrites) {
   // Every tenth row of ~12 per page: nearly every one of the ~300 leaf pages was written.
   const auto pages = std::filesystem::file_size(dir.file("a.db-wal")) / 4096;
   EXPECT_GE(pages, 250u);
-  EXPECT_LE(writes, static_cast<std::int64_t>(pages / 16 + 3)) << pages << " pages took " << writes << " writes";
+  EXPECT_LE(writes, static_cast<std::int64_t>(pages / 16 + 3))
+      << pages << " pages took " << writes << " writes";
   EXPECT_EQ(snapshot_of(dir, "a.db").integrity, "ok");
 }
 
