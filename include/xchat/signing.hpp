@@ -1,6 +1,7 @@
 #pragma once
 
 #include <cstdint>
+#include <initializer_list>
 #include <string>
 #include <string_view>
 
@@ -13,6 +14,13 @@ namespace xchat {
 //   message = label || 0x00 || for each field: u32 big-endian length || field bytes
 //
 // docs/protocol.md repeats this with a worked example.
+
+// label || 0x00 || for each field: u32 big-endian length || field bytes. Also the shape of
+// the client's key-agreement inputs (docs/crypto.md).
+std::string labelled_fields(std::string_view label, std::initializer_list<std::string_view> fields);
+
+// `v` as 4 bytes, big-endian: how integers enter a field list.
+std::string u32_field(std::uint32_t v);
 
 inline constexpr std::string_view kDeviceBindingLabel = "xchat-device-v1";
 inline constexpr std::string_view kLoginLabel = "xchat-login-v1";
