@@ -16,6 +16,8 @@ std::string_view to_string(CryptoError error) {
       return "duplicate";
     case CryptoError::kTooManySkipped:
       return "too_many_skipped";
+    case CryptoError::kMisattributed:
+      return "misattributed";
   }
   return "unknown";
 }

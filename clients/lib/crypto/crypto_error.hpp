@@ -14,6 +14,7 @@ enum class CryptoError {
   kUndecryptable,   // authentication failed: tampered, mis-addressed or not for this session
   kDuplicate,       // that message was decrypted already (a replay), or its key is gone
   kTooManySkipped,  // the message is further ahead in its chain than the skip bound allows
+  kMisattributed,   // the content names another sender or message id than its envelope
 };
 
 std::string_view to_string(CryptoError error);

@@ -2,6 +2,7 @@
 
 #include <sodium.h>
 
+#include "crypto/byte_reader.hpp"
 #include "xchat/signing.hpp"
 
 namespace xchat::client {
@@ -11,36 +12,6 @@ namespace {
 constexpr char kPrekeyKind = 0x01;
 constexpr char kMessageKind = 0x02;
 constexpr std::size_t kMaxHandleBytes = 64;
-
-// Reads a sealed message front to back; any short read leaves it failed.
-class Reader {
- public:
-  explicit Reader(std::string_view bytes) : rest_(bytes) {}
-
-  std::string take(std::size_t n) {
-    if (!ok_ || rest_.size() < n) {
-      ok_ = false;
-      return {};
-    }
-    std::string out(rest_.substr(0, n));
-    rest_.remove_prefix(n);
-    return out;
-  }
-  std::uint32_t u32() {
-    const std::string b = take(4);
-    if (!ok_) return 0;
-    return (std::uint32_t{static_cast<unsigned char>(b[0])} << 24) |
-           (std::uint32_t{static_cast<unsigned char>(b[1])} << 16) |
-           (std::uint32_t{static_cast<unsigned char>(b[2])} << 8) |
-           std::uint32_t{static_cast<unsigned char>(b[3])};
-  }
-  std::string_view rest() const { return rest_; }
-  bool ok() const { return ok_; }
-
- private:
-  std::string_view rest_;
-  bool ok_ = true;
-};
 
 std::string encode_certificate(const DeviceCertificate& c) {
   return u32_field(static_cast<std::uint32_t>(c.party.handle_key.size())) + c.party.handle_key +
@@ -58,11 +29,9 @@ struct PrekeyMessage {
 
 std::optional<PrekeyMessage> decode_prekey_message(std::string_view sealed) {
   if (sealed.empty() || sealed[0] != kPrekeyKind) return std::nullopt;
-  Reader r(sealed.substr(1));
+  ByteReader r(sealed.substr(1));
   PrekeyMessage m;
-  const std::uint32_t handle_bytes = r.u32();
-  if (handle_bytes > kMaxHandleBytes) return std::nullopt;
-  m.sender.party.handle_key = r.take(handle_bytes);
+  m.sender.party.handle_key = r.sized(kMaxHandleBytes);
   m.sender.party.device_id = r.u32();
   m.sender.party.identity_sign_key = r.take(crypto_sign_PUBLICKEYBYTES);
   m.sender.party.identity_dh_key = r.take(kX25519Bytes);

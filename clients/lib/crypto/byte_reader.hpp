@@ -1,0 +1,46 @@
+#pragma once
+
+#include <cstdint>
+#include <string>
+#include <string_view>
+
+namespace xchat::client {
+
+// Reads a byte string front to back. A read past the end fails the reader for good: check
+// ok() once, after the last read, instead of after each.
+class ByteReader {
+ public:
+  explicit ByteReader(std::string_view bytes) : rest_(bytes) {}
+
+  std::string take(std::size_t n) {
+    if (!ok_ || rest_.size() < n) {
+      ok_ = false;
+      return {};
+    }
+    std::string out(rest_.substr(0, n));
+    rest_.remove_prefix(n);
+    return out;
+  }
+  std::uint64_t big_endian(std::size_t bytes) {
+    const std::string b = take(bytes);
+    std::uint64_t v = 0;
+    for (const char c : b) v = (v << 8) | static_cast<unsigned char>(c);
+    return v;
+  }
+  std::uint32_t u32() { return static_cast<std::uint32_t>(big_endian(4)); }
+  // A u32 length, then that many bytes, at most `max`.
+  std::string sized(std::size_t max) {
+    const std::uint32_t n = u32();
+    if (n > max) ok_ = false;
+    return take(n);
+  }
+  std::string_view rest() const { return rest_; }
+  bool ok() const { return ok_; }
+  bool at_end() const { return ok_ && rest_.empty(); }
+
+ private:
+  std::string_view rest_;
+  bool ok_ = true;
+};
+
+}  // namespace xchat::client
