@@ -44,9 +44,12 @@ class SelfSignedCertificate {
   TempDir dir_{"xchatd-tls"};
 };
 
-ConnectOptions tls_options() {
+// A client that trusts `certificate` alone and checks that it names the host it dials.
+ConnectOptions tls_options(const SelfSignedCertificate& certificate) {
   ConnectOptions options;
   options.tls = true;
+  options.host = "localhost";
+  options.ca_file = certificate.cert();
   options.timeout = 5s;
   return options;
 }
@@ -60,7 +63,7 @@ TEST(Tls, SecureWebSocketClientRegistersAndLogsIn) {
   }
   EXPECT_TRUE(announced_wss) << "READY status should carry the wss:// URL";
 
-  auto client = connect_or_fail(d, tls_options());
+  auto client = connect_or_fail(d, tls_options(certificate));
   ASSERT_NE(client, nullptr);
   TestUser alice("@Alice");
   const auto reg = register_user(*client, alice);
@@ -79,7 +82,27 @@ TEST(Tls, PlainClientCannotUpgrade) {
   EXPECT_EQ(WsClient::connect(d.port(), plain, &error), nullptr);
   EXPECT_NE(error.find("handshake"), std::string::npos) << error;
   // The failed attempt did not disturb the listener.
-  EXPECT_NE(WsClient::connect(d.port(), tls_options()), nullptr);
+  EXPECT_NE(WsClient::connect(d.port(), tls_options(certificate)), nullptr);
+}
+
+// The client library refuses a server it cannot authenticate: a certificate from no
+// trusted authority, or one for another name than the host dialled.
+TEST(Tls, ClientRefusesAnUntrustedOrMisnamedCertificate) {
+  SelfSignedCertificate certificate;
+  Daemon d(certificate.config());
+  ConnectOptions untrusted = tls_options(certificate);
+  untrusted.ca_file.clear();  // the system's authorities never signed a throwaway certificate
+  std::string error;
+  EXPECT_EQ(WsClient::connect(d.port(), untrusted, &error), nullptr);
+  EXPECT_NE(error.find("tls"), std::string::npos) << error;
+
+  ConnectOptions misnamed = tls_options(certificate);
+  misnamed.host = "127.0.0.1";  // the certificate is for localhost
+  error.clear();
+  EXPECT_EQ(WsClient::connect(d.port(), misnamed, &error), nullptr);
+  EXPECT_NE(error.find("tls"), std::string::npos) << error;
+
+  EXPECT_NE(WsClient::connect(d.port(), tls_options(certificate)), nullptr);
 }
 
 TEST(Tls, MissingCertificateStopsStartup) {

@@ -8,9 +8,13 @@
 
 #include <nlohmann/json.hpp>
 
+namespace xchat::client {
+class WsClient;
+}
+
 namespace xchat::testing {
 
-class WsClient;
+using client::WsClient;
 
 // An Ed25519 key pair made with libsodium, as a real client would.
 struct KeyPair {

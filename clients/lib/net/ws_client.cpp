@@ -1,4 +1,4 @@
-#include "integration/support/ws_client.hpp"
+#include "net/ws_client.hpp"
 
 #include <boost/asio/connect.hpp>
 #include <boost/asio/ip/tcp.hpp>
@@ -8,7 +8,7 @@
 #include <boost/beast/websocket.hpp>
 #include <boost/beast/websocket/ssl.hpp>
 
-namespace xchat::testing {
+namespace xchat::client {
 
 namespace beast = boost::beast;
 namespace websocket = beast::websocket;
@@ -48,34 +48,67 @@ class Client : public WsClient {
   bool connect(std::uint16_t port, const ConnectOptions& options, std::string* error,
                int* http_status) {
     auto& sock = beast::get_lowest_layer(ws_).socket();
-    const tcp::endpoint server(net::ip::make_address("127.0.0.1"), port);
     beast::error_code ec;
-    sock.open(tcp::v4(), ec);
-    if (options.receive_buffer > 0) {
-      sock.set_option(net::socket_base::receive_buffer_size(options.receive_buffer), ec);
-    }
-    if (!options.local_address.empty()) {
-      sock.bind({net::ip::make_address(options.local_address), 0}, ec);
-    }
+    tcp::resolver::results_type endpoints;
     bool ok = run(
         [&](bool& done) {
-          sock.async_connect(server, [&](beast::error_code e) {
-            ec = e;
-            done = true;
-          });
+          resolver_.async_resolve(options.host, std::to_string(port),
+                                  [&](beast::error_code e, tcp::resolver::results_type r) {
+                                    ec = e;
+                                    endpoints = std::move(r);
+                                    done = true;
+                                  });
         },
         options.timeout);
     if (!ok || ec) {
+      if (error != nullptr) {
+        *error = "resolve " + options.host + ": " + (ec ? ec.message() : std::string("timeout"));
+      }
+      return false;
+    }
+    for (const auto& entry : endpoints) {
+      const tcp::endpoint server = entry.endpoint();
+      if (sock.is_open()) sock.close(ec);
+      sock.open(server.protocol(), ec);
+      if (options.receive_buffer > 0) {
+        sock.set_option(net::socket_base::receive_buffer_size(options.receive_buffer), ec);
+      }
+      if (!options.local_address.empty()) {
+        sock.bind({net::ip::make_address(options.local_address), 0}, ec);
+      }
+      ok = run(
+          [&](bool& done) {
+            sock.async_connect(server, [&](beast::error_code e) {
+              ec = e;
+              done = true;
+            });
+          },
+          options.timeout);
+      if (ok && !ec) break;
+    }
+    if (!ok || ec || !sock.is_open()) {
       if (error != nullptr) *error = "connect: " + (ec ? ec.message() : std::string("timeout"));
       return false;
     }
     if constexpr (!std::is_same_v<Stream, beast::tcp_stream>) {
+      // SNI, and the name the certificate must carry.
+      if (!SSL_set_tlsext_host_name(ws_.next_layer().native_handle(), options.host.c_str())) {
+        if (error != nullptr) *error = "tls: cannot set the server name";
+        return false;
+      }
+      // On the stream: the context's mode was copied into it when it was made.
+      ws_.next_layer().set_verify_mode(options.verify_peer ? net::ssl::verify_peer
+                                                           : net::ssl::verify_none);
+      if (options.verify_peer) {
+        ws_.next_layer().set_verify_callback(net::ssl::host_name_verification(options.host));
+      }
       ok = run(
           [&](bool& done) {
-            ws_.next_layer().async_handshake(net::ssl::stream_base::client, [&](beast::error_code e) {
-              ec = e;
-              done = true;
-            });
+            ws_.next_layer().async_handshake(net::ssl::stream_base::client,
+                                             [&](beast::error_code e) {
+                                               ec = e;
+                                               done = true;
+                                             });
           },
           options.timeout);
       if (!ok || ec) {
@@ -83,13 +116,14 @@ class Client : public WsClient {
         return false;
       }
     }
-    ws_.set_option(websocket::stream_base::decorator([headers = options.headers](websocket::request_type& req) {
-      for (const auto& [k, v] : headers) req.set(k, v);
-    }));
+    ws_.set_option(websocket::stream_base::decorator(
+        [headers = options.headers](websocket::request_type& req) {
+          for (const auto& [k, v] : headers) req.set(k, v);
+        }));
     websocket::response_type response;
     ok = run(
         [&](bool& done) {
-          ws_.async_handshake(response, "127.0.0.1:" + std::to_string(port), options.target,
+          ws_.async_handshake(response, options.host + ":" + std::to_string(port), options.target,
                               [&](beast::error_code e) {
                                 ec = e;
                                 done = true;
@@ -175,6 +209,7 @@ class Client : public WsClient {
 
  private:
   websocket::stream<Stream> ws_;
+  tcp::resolver resolver_{ws_.get_executor()};
   bool open_ = false;
   std::optional<int> close_code_;
 };
@@ -191,7 +226,8 @@ struct PlainClient final : ContextHolder, Client<beast::tcp_stream> {
 };
 
 struct TlsClient final : ContextHolder, Client<beast::ssl_stream<beast::tcp_stream>> {
-  TlsClient() : Client<beast::ssl_stream<beast::tcp_stream>>(ContextHolder::ioc, ContextHolder::tls) {}
+  TlsClient()
+      : Client<beast::ssl_stream<beast::tcp_stream>>(ContextHolder::ioc, ContextHolder::tls) {}
 };
 
 }  // namespace
@@ -200,7 +236,19 @@ std::unique_ptr<WsClient> WsClient::connect(std::uint16_t port, const ConnectOpt
                                             std::string* error, int* http_status) {
   if (options.tls) {
     auto c = std::make_unique<TlsClient>();
-    c->ContextHolder::tls.set_verify_mode(net::ssl::verify_none);
+    auto& tls = c->ContextHolder::tls;
+    beast::error_code ec;
+    if (options.verify_peer) {
+      if (options.ca_file.empty()) {
+        tls.set_default_verify_paths(ec);
+      } else {
+        tls.load_verify_file(options.ca_file, ec);
+      }
+      if (ec) {
+        if (error != nullptr) *error = "tls: cannot load the trusted certificates: " + ec.message();
+        return nullptr;
+      }
+    }
     if (!c->connect(port, options, error, http_status)) return nullptr;
     return c;
   }
@@ -232,4 +280,4 @@ nlohmann::json WsClient::request(nlohmann::json req, std::chrono::milliseconds t
   return nullptr;
 }
 
-}  // namespace xchat::testing
+}  // namespace xchat::client
