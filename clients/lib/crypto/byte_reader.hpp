@@ -7,7 +7,8 @@
 namespace xchat::client {
 
 // Reads a byte string front to back. A read past the end fails the reader for good: check
-// ok() once, after the last read, instead of after each.
+// ok() once, after the last read, instead of after each. It keeps a view: the bytes must
+// outlive it (never construct one from a temporary string and keep it).
 class ByteReader {
  public:
   explicit ByteReader(std::string_view bytes) : rest_(bytes) {}

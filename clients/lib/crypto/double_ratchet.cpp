@@ -5,6 +5,7 @@
 #include <algorithm>
 #include <stdexcept>
 
+#include "crypto/byte_reader.hpp"
 #include "crypto/hkdf.hpp"
 #include "xchat/signing.hpp"
 
@@ -131,6 +132,86 @@ void DoubleRatchet::wipe() {
   wipe_string(sending_chain_);
   wipe_string(receiving_chain_);
   for (auto& [id, key] : skipped_) wipe_string(key);
+}
+
+namespace {
+
+constexpr std::string_view kStateLabel = "xchat-ratchet-state-v1";
+constexpr std::size_t kMaxStateField = 1 << 20;
+
+// u32(len) || bytes, for each entry: a list inside one field.
+std::string length_prefixed(std::initializer_list<std::string_view> parts) {
+  std::string out;
+  for (const auto part : parts) {
+    out += u32_field(static_cast<std::uint32_t>(part.size()));
+    out.append(part);
+  }
+  return out;
+}
+
+}  // namespace
+
+std::string DoubleRatchet::serialize() const {
+  std::string skipped;
+  for (const auto& id : skipped_order_) {
+    const auto it = skipped_.find(id);
+    if (it == skipped_.end()) continue;  // used since: only the order entry remains
+    skipped += length_prefixed({id.first, u32_field(id.second), it->second});
+  }
+  std::string retired;
+  for (const auto& key : retired_receiving_keys_) retired += length_prefixed({key});
+  return labelled_fields(
+      kStateLabel,
+      {associated_data_, u32_field(limits_.max_skip),
+       u32_field(static_cast<std::uint32_t>(limits_.max_stored)), sending_key_.public_key,
+       sending_key_.secret_key, receiving_key_, root_key_, sending_chain_, receiving_chain_,
+       u32_field(sent_), u32_field(received_), u32_field(previous_sent_), skipped, retired});
+}
+
+std::optional<DoubleRatchet> DoubleRatchet::deserialize(std::string_view bytes,
+                                                        KeyPairSource keys) {
+  ByteReader r(bytes);
+  if (r.take(kStateLabel.size()) != kStateLabel || r.take(1) != std::string(1, '\0')) {
+    return std::nullopt;
+  }
+  std::string associated_data = r.sized(kMaxStateField);
+  RatchetLimits limits;
+  limits.max_skip = ByteReader(r.sized(4)).u32();
+  limits.max_stored = ByteReader(r.sized(4)).u32();
+  DoubleRatchet d(std::move(associated_data), std::move(keys), limits);
+  const std::string sending_public = r.sized(kX25519Bytes);
+  std::string sending_secret = r.sized(kX25519Bytes);
+  if (sending_secret.size() != kX25519Bytes) return std::nullopt;
+  d.sending_key_ = X25519KeyPair::from_secret(sending_secret);
+  wipe_string(sending_secret);
+  d.receiving_key_ = r.sized(kX25519Bytes);
+  d.root_key_ = r.sized(kKeyBytes);
+  d.sending_chain_ = r.sized(kKeyBytes);
+  d.receiving_chain_ = r.sized(kKeyBytes);
+  d.sent_ = ByteReader(r.sized(4)).u32();
+  d.received_ = ByteReader(r.sized(4)).u32();
+  d.previous_sent_ = ByteReader(r.sized(4)).u32();
+  const std::string skipped_bytes = r.sized(kMaxStateField);
+  const std::string retired_bytes = r.sized(kMaxStateField);
+  ByteReader skipped(skipped_bytes);
+  ByteReader retired(retired_bytes);
+  if (!r.at_end() || d.sending_key_.public_key != sending_public ||
+      d.root_key_.size() != kKeyBytes) {
+    return std::nullopt;
+  }
+  while (skipped.ok() && !skipped.rest().empty()) {
+    std::pair<std::string, std::uint32_t> id{skipped.sized(kX25519Bytes),
+                                             ByteReader(skipped.sized(4)).u32()};
+    std::string key = skipped.sized(kKeyBytes);
+    if (!skipped.ok()) return std::nullopt;
+    d.skipped_[id] = std::move(key);
+    d.skipped_order_.push_back(std::move(id));
+  }
+  while (retired.ok() && !retired.rest().empty()) {
+    d.retired_receiving_keys_.push_back(retired.sized(kX25519Bytes));
+  }
+  if (!skipped.ok() || !retired.ok()) return std::nullopt;
+  return d;
 }
 
 std::string DoubleRatchet::encrypt(std::string_view plaintext) {

@@ -60,6 +60,12 @@ class DoubleRatchet {
   CryptoResult<std::string> decrypt(std::string_view message);
 
   bool can_send() const { return !sending_chain_.empty(); }
+
+  // The whole state as bytes, secrets included, for the client's encrypted store (never
+  // anywhere else); and back. deserialize() returns nothing for bytes serialize() did not
+  // make.
+  std::string serialize() const;
+  static std::optional<DoubleRatchet> deserialize(std::string_view bytes, KeyPairSource keys);
   std::size_t stored_skipped_keys() const { return skipped_.size(); }
 
   DoubleRatchet(const DoubleRatchet&) = default;

@@ -62,9 +62,12 @@ CryptoResult<Session> Session::initiate(const LocalDevice& me, const PrekeyBundl
                                           std::move(keys), limits);
   if (auto* error = std::get_if<CryptoError>(&ratchet)) return *error;
   Session session(bundle.device.party, std::move(std::get<DoubleRatchet>(ratchet)));
-  session.pending_prekey_prefix_ =
-      std::string(1, kPrekeyKind) + encode_certificate(me.certificate) + ephemeral.public_key +
-      u32_field(bundle.device.signed_prekey_id) + u32_field(bundle.one_time_prekey_id.value_or(0));
+  std::string& prefix = session.pending_prekey_prefix_;
+  prefix.assign(1, kPrekeyKind);
+  prefix.append(encode_certificate(me.certificate))
+      .append(ephemeral.public_key)
+      .append(u32_field(bundle.device.signed_prekey_id))
+      .append(u32_field(bundle.one_time_prekey_id.value_or(0)));
   return session;
 }
 
@@ -102,10 +105,43 @@ CryptoResult<Session::Accepted> Session::accept(const LocalDevice& me, std::stri
   return Accepted{std::move(session), std::move(std::get<std::string>(plaintext)), used};
 }
 
+namespace {
+constexpr std::string_view kStateLabel = "xchat-session-v1";
+constexpr std::size_t kMaxStateField = 1 << 22;
+}  // namespace
+
+std::string Session::serialize() const {
+  return labelled_fields(
+      kStateLabel,
+      {peer_.handle_key, u32_field(peer_.device_id), peer_.identity_sign_key, peer_.identity_dh_key,
+       pending_prekey_prefix_, initiator_ephemeral_, ratchet_.serialize()});
+}
+
+std::optional<Session> Session::deserialize(std::string_view bytes, KeyPairSource keys) {
+  ByteReader r(bytes);
+  if (r.take(kStateLabel.size()) != kStateLabel || r.take(1) != std::string(1, '\0')) {
+    return std::nullopt;
+  }
+  Party peer;
+  peer.handle_key = r.sized(kMaxHandleBytes);
+  peer.device_id = ByteReader(r.sized(4)).u32();
+  peer.identity_sign_key = r.sized(crypto_sign_PUBLICKEYBYTES);
+  peer.identity_dh_key = r.sized(kX25519Bytes);
+  std::string pending = r.sized(kMaxStateField);
+  std::string ephemeral = r.sized(kX25519Bytes);
+  auto ratchet = DoubleRatchet::deserialize(r.sized(kMaxStateField), std::move(keys));
+  if (!r.at_end() || !ratchet) return std::nullopt;
+  Session session(std::move(peer), std::move(*ratchet));
+  session.pending_prekey_prefix_ = std::move(pending);
+  session.initiator_ephemeral_ = std::move(ephemeral);
+  return session;
+}
+
 std::string Session::encrypt(std::string_view plaintext) {
   const std::string body = ratchet_.encrypt(plaintext);
-  if (!pending_prekey_prefix_.empty()) return pending_prekey_prefix_ + body;
-  return std::string(1, kMessageKind) + body;
+  std::string sealed = pending_prekey_prefix_.empty() ? std::string(1, kMessageKind)
+                                                      : pending_prekey_prefix_;
+  return sealed.append(body);
 }
 
 CryptoResult<std::string> Session::decrypt(std::string_view sealed) {

@@ -59,6 +59,11 @@ class Session {
   // The device at the other end, as its certificate proved it.
   const Party& peer() const { return peer_; }
 
+  // For the client's encrypted store: everything, secrets included; and back (nothing for
+  // bytes serialize() did not make).
+  std::string serialize() const;
+  static std::optional<Session> deserialize(std::string_view bytes, KeyPairSource keys);
+
  private:
   Session(Party peer, DoubleRatchet ratchet)
       : peer_(std::move(peer)), ratchet_(std::move(ratchet)) {}

@@ -30,7 +30,7 @@ struct Device {
 };
 
 std::string opened(CryptoResult<std::string> r) {
-  if (auto* error = std::get_if<CryptoError>(&r)) return "error: " + std::string(to_string(*error));
+  if (auto* error = std::get_if<CryptoError>(&r)) return std::string("error: ").append(to_string(*error));
   return std::get<std::string>(r);
 }
 
@@ -114,6 +114,36 @@ TEST_F(SessionTest, MalformedOrMisaddressedFirstMessagesAreRefused) {
   EXPECT_EQ(std::get<CryptoError>(
                 Session::accept(bob_later.local(), first, testing::seeded_keys("bob-session"))),
             CryptoError::kUndecryptable);
+}
+
+// Sessions survive being stored and loaded at any point: mid-chain, with skipped keys
+// waiting, and before the peer answered.
+TEST_F(SessionTest, ASessionStoredAndLoadedCarriesOnExactly) {
+  Session alice = start();
+  const std::string first = alice.encrypt("one");
+  auto accepted = Session::accept(bob_.local(), first, testing::seeded_keys("bob-session"));
+  ASSERT_TRUE(std::holds_alternative<Session::Accepted>(accepted));
+  Session bob = std::move(std::get<Session::Accepted>(accepted).session);
+
+  const std::string skipped = alice.encrypt("two");
+  const std::string third = alice.encrypt("three");
+  ASSERT_EQ(opened(bob.decrypt(third)), "three");  // "two" is waiting as a skipped key
+
+  auto reloaded_alice = Session::deserialize(alice.serialize(), testing::seeded_keys("alice-2"));
+  auto reloaded_bob = Session::deserialize(bob.serialize(), testing::seeded_keys("bob-2"));
+  ASSERT_TRUE(reloaded_alice && reloaded_bob);
+  EXPECT_EQ(reloaded_bob->peer().handle_key, "@alice");
+  EXPECT_EQ(opened(reloaded_bob->decrypt(skipped)), "two");
+  EXPECT_TRUE(Session::is_prekey_message(reloaded_alice->encrypt("still unanswered")));
+  const std::string reply = reloaded_bob->encrypt("answer");
+  EXPECT_EQ(opened(reloaded_alice->decrypt(reply)), "answer");
+  EXPECT_EQ(opened(reloaded_bob->decrypt(reloaded_alice->encrypt("and on"))), "and on");
+
+  std::string damaged = bob.serialize();
+  EXPECT_FALSE(
+      Session::deserialize(damaged.substr(0, damaged.size() - 1), testing::seeded_keys("x")));
+  EXPECT_FALSE(Session::deserialize(damaged + "x", testing::seeded_keys("x")));
+  EXPECT_FALSE(Session::deserialize("", testing::seeded_keys("x")));
 }
 
 }  // namespace
