@@ -1,0 +1,82 @@
+#pragma once
+
+#include <cstdint>
+#include <memory>
+#include <optional>
+#include <string>
+#include <string_view>
+#include <vector>
+
+#include "crypto/session.hpp"
+#include "store/vault.hpp"
+#include "xchat/status.hpp"
+
+namespace xchat::store {
+class Database;
+}
+
+namespace xchat::client {
+
+// One line of a conversation, as this device saw it.
+struct HistoryEntry {
+  enum class Direction { kIn, kOut };
+  enum class State { kSent, kDelivered, kRead, kReceived };
+  std::string peer;  // canonical handle of the other account (ours for a sync copy's peer)
+  Direction direction = Direction::kIn;
+  std::string message_id;         // 16 bytes
+  std::int64_t timestamp_ms = 0;  // the server's, when it accepted the message
+  std::uint32_t peer_device = 0;  // the sender's device, for incoming messages
+  std::string text;               // sealed at rest
+  State state = State::kSent;
+};
+
+// The client's files: $XCHAT_HOME (or ~/.config/xchat) holds xchat.db, SQLite, directory
+// mode 0700 and files 0600. Settings (server, handle, device id) and handles are stored in
+// clear; every secret (keys, sessions) and every message text is sealed by the Vault, whose
+// key only the user's passphrase opens. Not thread-safe: one owner.
+class LocalStore {
+ public:
+  // Opens the store in `home`, creating it on first use with `passphrase`; afterwards the
+  // passphrase must be the same (kBadSignature "wrong passphrase" otherwise).
+  static Result<std::unique_ptr<LocalStore>> open(const std::string& home,
+                                                  std::string_view passphrase);
+  ~LocalStore();
+
+  std::optional<std::string> setting(std::string_view name);
+  Status set_setting(std::string_view name, std::string_view value);
+
+  std::optional<std::string> secret(std::string_view name);
+  Status put_secret(std::string_view name, std::string_view value);
+
+  Status put_one_time_prekey(std::uint32_t id, std::string_view secret);
+  std::optional<std::string> one_time_prekey(std::uint32_t id);
+  Status remove_one_time_prekey(std::uint32_t id);
+  std::int64_t one_time_prekey_count();
+  std::uint32_t highest_one_time_prekey_id();
+
+  std::optional<Session> session(std::string_view handle, std::uint32_t device, KeyPairSource keys);
+  Status put_session(const Session& session);
+  Status remove_session(std::string_view handle, std::uint32_t device);
+  // The devices of `handle` this device has a session with.
+  std::vector<std::uint32_t> session_devices(std::string_view handle);
+
+  // The account identity key we pinned for `handle` the first time we saw it.
+  std::optional<std::string> pinned_identity(std::string_view handle);
+  Status pin_identity(std::string_view handle, std::string_view identity_key);
+
+  Status add_history(const HistoryEntry& entry);
+  // The last `limit` entries with `peer`, oldest first.
+  std::vector<HistoryEntry> history(std::string_view peer, std::size_t limit);
+  // Raises the state of our message `message_id` to `state` (never lowers it).
+  Status mark(std::string_view message_id, HistoryEntry::State state);
+  // Whether a message id was seen already from `peer` (duplicates are dropped).
+  bool has_incoming(std::string_view peer, std::string_view message_id);
+
+ private:
+  LocalStore(std::unique_ptr<store::Database> db, Vault vault);
+
+  std::unique_ptr<store::Database> db_;
+  Vault vault_;
+};
+
+}  // namespace xchat::client

@@ -1,0 +1,152 @@
+#include "store/local_store.hpp"
+
+#include <gtest/gtest.h>
+#include <sqlite3.h>
+#include <sys/stat.h>
+
+#include <fstream>
+#include <iterator>
+
+#include "clients/crypto/test_parties.hpp"
+#include "support/temp_dir.hpp"
+
+namespace xchat::client {
+namespace {
+
+using ::xchat::testing::TempDir;
+
+std::unique_ptr<LocalStore> open_store(const TempDir& dir, std::string_view passphrase = "pw") {
+  auto store = LocalStore::open(dir.file("home"), passphrase);
+  if (!store) {
+    ADD_FAILURE() << store.status().message();
+    return nullptr;
+  }
+  return std::move(*store);
+}
+
+// Everything on disk under `home`, concatenated: what someone who copies the files gets.
+std::string files_of(const TempDir& dir) {
+  std::string all;
+  for (const char* name : {"xchat.db", "xchat.db-wal"}) {
+    std::ifstream in(dir.file("home") + "/" + name, std::ios::binary);
+    all.append(std::istreambuf_iterator<char>(in), {});
+  }
+  return all;
+}
+
+TEST(LocalStore, FilesArePrivate) {
+  TempDir dir("xchat-client-store");
+  auto store = open_store(dir);
+  ASSERT_NE(store, nullptr);
+  ASSERT_TRUE(store->put_secret("device_key", "s3cr3t"));
+  struct stat st {};
+  ASSERT_EQ(::stat(dir.file("home").c_str(), &st), 0);
+  EXPECT_EQ(st.st_mode & 0777, 0700u);
+  for (const char* name : {"xchat.db", "xchat.db-wal"}) {
+    ASSERT_EQ(::stat((dir.file("home") + "/" + name).c_str(), &st), 0) << name;
+    EXPECT_EQ(st.st_mode & 0777, 0600u) << name;
+  }
+}
+
+TEST(LocalStore, SecretsAndHistoryAreSealedAndTheWrongPassphraseIsRefused) {
+  TempDir dir("xchat-client-store");
+  const std::string secret = "KEY-MATERIAL-0123456789abcdef";
+  const std::string text = "meet me at the old mill at noon";
+  {
+    auto store = open_store(dir, "correct horse");
+    ASSERT_NE(store, nullptr);
+    ASSERT_TRUE(store->put_secret("device_key", secret));
+    HistoryEntry e;
+    e.peer = "@bob";
+    e.direction = HistoryEntry::Direction::kOut;
+    e.message_id = std::string(16, 'm');
+    e.timestamp_ms = 1000;
+    e.text = text;
+    ASSERT_TRUE(store->add_history(e));
+    EXPECT_EQ(store->secret("device_key"), secret);
+  }
+  const std::string disk = files_of(dir);
+  EXPECT_EQ(disk.find(secret), std::string::npos);
+  EXPECT_EQ(disk.find(text), std::string::npos);
+
+  auto wrong = LocalStore::open(dir.file("home"), "battery staple");
+  ASSERT_FALSE(wrong);
+  EXPECT_EQ(wrong.status().message(), "wrong passphrase");
+
+  auto store = open_store(dir, "correct horse");
+  ASSERT_NE(store, nullptr);
+  EXPECT_EQ(store->secret("device_key"), secret);
+  const auto history = store->history("@bob", 10);
+  ASSERT_EQ(history.size(), 1u);
+  EXPECT_EQ(history[0].text, text);
+}
+
+TEST(LocalStore, ASealedRecordMovedToAnotherRowDoesNotOpen) {
+  TempDir dir("xchat-client-store");
+  auto store = open_store(dir);
+  ASSERT_NE(store, nullptr);
+  ASSERT_TRUE(store->put_secret("a", "alpha"));
+  ASSERT_TRUE(store->put_secret("b", "beta"));
+  sqlite3* db = nullptr;
+  ASSERT_EQ(sqlite3_open((dir.file("home") + "/xchat.db").c_str(), &db), SQLITE_OK);
+  ASSERT_EQ(
+      sqlite3_exec(db,
+                   "UPDATE secrets SET sealed = (SELECT sealed FROM secrets WHERE name = 'a') "
+                   "WHERE name = 'b'",
+                   nullptr, nullptr, nullptr),
+      SQLITE_OK);
+  sqlite3_close(db);
+  EXPECT_EQ(store->secret("a"), "alpha");
+  EXPECT_EQ(store->secret("b"), std::nullopt);
+}
+
+TEST(LocalStore, HistoryKeepsOrderAndStatesOnlyRise) {
+  TempDir dir("xchat-client-store");
+  auto store = open_store(dir);
+  ASSERT_NE(store, nullptr);
+  for (int i = 0; i < 5; ++i) {
+    HistoryEntry e;
+    e.peer = "@bob";
+    e.direction = HistoryEntry::Direction::kOut;
+    e.message_id = std::string(15, 'x') + static_cast<char>('0' + i);
+    e.timestamp_ms = i;
+    e.text = "m" + std::to_string(i);
+    ASSERT_TRUE(store->add_history(e));
+  }
+  const auto last3 = store->history("@bob", 3);
+  ASSERT_EQ(last3.size(), 3u);
+  EXPECT_EQ(last3[0].text, "m2");
+  EXPECT_EQ(last3[2].text, "m4");
+  const std::string id = std::string(15, 'x') + '4';
+  ASSERT_TRUE(store->mark(id, HistoryEntry::State::kRead));
+  ASSERT_TRUE(store->mark(id, HistoryEntry::State::kDelivered));  // late: ignored
+  EXPECT_EQ(store->history("@bob", 1)[0].state, HistoryEntry::State::kRead);
+  EXPECT_TRUE(store->history("@carol", 10).empty());
+}
+
+TEST(LocalStore, SessionsAndPrekeysRoundTrip) {
+  TempDir dir("xchat-client-store");
+  auto store = open_store(dir);
+  ASSERT_NE(store, nullptr);
+  testing::TestDevice alice("alice", 1, 3), bob("bob", 2, 7);
+  LocalDevice me{alice.party, alice.identity.secret_key, alice.certificate, nullptr, nullptr};
+  auto session = Session::initiate(me, bob.bundle(true), testing::seeded_keys("s"));
+  ASSERT_TRUE(std::holds_alternative<Session>(session));
+  ASSERT_TRUE(store->put_session(std::get<Session>(session)));
+  EXPECT_EQ(store->session_devices("@bob"), std::vector<std::uint32_t>({2}));
+  auto loaded = store->session("@bob", 2, testing::seeded_keys("s2"));
+  ASSERT_TRUE(loaded);
+  EXPECT_EQ(loaded->serialize(), std::get<Session>(session).serialize());
+  EXPECT_FALSE(store->session("@bob", 3, testing::seeded_keys("s2")));
+
+  ASSERT_TRUE(store->put_one_time_prekey(5, std::string(32, 'k')));
+  ASSERT_TRUE(store->put_one_time_prekey(9, std::string(32, 'l')));
+  EXPECT_EQ(store->one_time_prekey_count(), 2);
+  EXPECT_EQ(store->highest_one_time_prekey_id(), 9u);
+  EXPECT_EQ(store->one_time_prekey(5), std::string(32, 'k'));
+  ASSERT_TRUE(store->remove_one_time_prekey(5));
+  EXPECT_FALSE(store->one_time_prekey(5));
+}
+
+}  // namespace
+}  // namespace xchat::client
