@@ -24,9 +24,10 @@ std::string big_endian(std::uint64_t v, std::size_t bytes) {
 }  // namespace
 
 std::string Content::encode() const {
-  return labelled_fields(kLabel, {big_endian(static_cast<std::uint8_t>(type), 1),
-                                  big_endian(static_cast<std::uint64_t>(timestamp_ms), 8),
-                                  sender_handle, u32_field(sender_device), message_id, body});
+  return labelled_fields(kLabel,
+                         {big_endian(static_cast<std::uint8_t>(type), 1),
+                          big_endian(static_cast<std::uint64_t>(timestamp_ms), 8), sender_handle,
+                          u32_field(sender_device), message_id, recipient, body});
 }
 
 std::optional<Content> Content::decode(std::string_view bytes) {
@@ -38,6 +39,7 @@ std::optional<Content> Content::decode(std::string_view bytes) {
   c.sender_handle = r.sized(kMaxHandleBytes);
   const std::string device = r.sized(4);
   c.message_id = r.sized(kMessageIdBytes);
+  c.recipient = r.sized(kMaxHandleBytes);
   c.body = r.sized(kMaxBodyBytes);
   if (!r.at_end() || type.size() != 1 || timestamp.size() != 8 || device.size() != 4 ||
       c.message_id.size() != kMessageIdBytes) {

@@ -26,9 +26,13 @@ struct Content {
   std::string sender_handle;      // canonical, "@alice"
   std::uint32_t sender_device = 0;
   std::string message_id;  // 16 bytes: the envelope's message_id
+  // Empty, except in the copies a sender makes for its own other devices: then the
+  // canonical handle the message went to (the envelope says only who sent it).
+  std::string recipient;
   std::string body;
 
-  // fields("xchat-content-v1", u8 type, u64 timestamp, handle, u32 device, message id, body)
+  // fields("xchat-content-v1", u8 type, u64 timestamp, handle, u32 device, message id,
+  //        recipient, body)
   std::string encode() const;
   // Nothing when the bytes are not exactly such an encoding (unknown type included).
   static std::optional<Content> decode(std::string_view bytes);

@@ -33,13 +33,20 @@ TEST(Content, RoundTripsEveryType) {
     EXPECT_EQ(decoded->sender_device, 1u);
     EXPECT_EQ(decoded->message_id, c.message_id);
     EXPECT_EQ(decoded->body, c.body);
+    EXPECT_EQ(decoded->recipient, "");
   }
+  Content sync_copy = sample();
+  sync_copy.recipient = "@bob";
+  const auto decoded = Content::decode(sync_copy.encode());
+  ASSERT_TRUE(decoded);
+  EXPECT_EQ(decoded->recipient, "@bob");
 }
 
 TEST(Content, TestVector) {
   EXPECT_EQ(testing::to_hex(sample().encode()),
             "78636861742d636f6e74656e742d763100000000010100000008000001a211590eff0000000640616c"
             "69636500000004000000010000001007070707070707070707070707070707"
+            "00000000"
             "0000000c73656520796f752061742038");
 }
 
