@@ -1,5 +1,6 @@
 #pragma once
 
+#include <optional>
 #include <string_view>
 
 namespace xchat {
@@ -38,6 +39,10 @@ enum class ErrorCode {
 };
 
 std::string_view to_string(ErrorCode code);
+
+// The code a reply's error.code names; nothing for a string no version of the server sends
+// (a client treats those like kInternal).
+std::optional<ErrorCode> error_code_from_string(std::string_view text);
 
 // Number of codes, for per-code metric arrays.
 inline constexpr int kErrorCodeCount = static_cast<int>(ErrorCode::kInternal) + 1;

@@ -62,4 +62,12 @@ std::string_view to_string(ErrorCode code) {
   return "internal";
 }
 
+std::optional<ErrorCode> error_code_from_string(std::string_view text) {
+  for (int i = 0; i < kErrorCodeCount; ++i) {
+    const auto code = static_cast<ErrorCode>(i);
+    if (to_string(code) == text) return code;
+  }
+  return std::nullopt;
+}
+
 }  // namespace xchat
