@@ -23,24 +23,36 @@ class Client : public WsClient {
   template <class... Args>
   explicit Client(Args&&... args) : ws_(std::forward<Args>(args)...) {}
 
+  // Runs the io_context until `done` or `deadline`; false on the deadline.
+  bool wait_for(const bool& done, std::chrono::steady_clock::time_point deadline) {
+    io().restart();
+    while (!done) {
+      const auto now = std::chrono::steady_clock::now();
+      if (now >= deadline) return false;
+      if (io().run_one_for(deadline - now) == 0 && io().stopped()) {
+        if (done) break;
+        return false;  // nothing left to run, and the operation never finished
+      }
+    }
+    return true;
+  }
+
   // Runs the async operation started by `start` until it completes or `timeout` passes.
+  // A read may stay pending meanwhile (read_text leaves one behind after a timeout).
   template <class Start>
   bool run(Start&& start, std::chrono::milliseconds timeout) {
     bool done = false;
     start(done);
+    if (wait_for(done, std::chrono::steady_clock::now() + timeout)) return true;
+    // Closed, not cancelled: an operation whose completion was already queued would
+    // otherwise carry on (Beast answers a ping by writing and reading again) and run()
+    // below would wait for it as long as the server keeps pinging.
+    beast::error_code ec;
+    beast::get_lowest_layer(ws_).socket().close(ec);
     io().restart();
-    io().run_for(timeout);
-    if (!done) {
-      // Closed, not cancelled: an operation whose completion was already queued would
-      // otherwise carry on (Beast answers a ping by writing and reading again) and run()
-      // below would wait for it as long as the server keeps pinging.
-      beast::error_code ec;
-      beast::get_lowest_layer(ws_).socket().close(ec);
-      io().restart();
-      io().run();
-      open_ = false;
-    }
-    return done;
+    io().run();
+    open_ = false;
+    return false;
   }
 
   net::io_context& io() { return static_cast<net::io_context&>(ws_.get_executor().context()); }
@@ -165,24 +177,28 @@ class Client : public WsClient {
     return send(bytes, false, timeout);
   }
 
+  // A timeout leaves the read pending and the connection usable: a WebSocket read cannot be
+  // cancelled without breaking the stream, so the next call picks the same read up.
   std::optional<std::string> read_text(std::chrono::milliseconds timeout) override {
     if (!open_) return std::nullopt;
-    beast::flat_buffer buffer;
-    beast::error_code ec;
-    const bool ok = run(
-        [&](bool& done) {
-          ws_.async_read(buffer, [&](beast::error_code e, std::size_t) {
-            ec = e;
-            done = true;
-          });
-        },
-        timeout);
-    if (!ok || ec) {
-      if (ec == websocket::error::closed) close_code_ = ws_.reason().code;
+    if (!read_pending_ && !read_done_) {
+      read_pending_ = true;
+      ws_.async_read(read_buffer_, [this](beast::error_code e, std::size_t) {
+        read_pending_ = false;
+        read_done_ = true;
+        read_ec_ = e;
+      });
+    }
+    if (!wait_for(read_done_, std::chrono::steady_clock::now() + timeout)) return std::nullopt;
+    read_done_ = false;
+    if (read_ec_) {
+      if (read_ec_ == websocket::error::closed) close_code_ = ws_.reason().code;
       open_ = false;
       return std::nullopt;
     }
-    return beast::buffers_to_string(buffer.data());
+    std::string text = beast::buffers_to_string(read_buffer_.data());
+    read_buffer_.consume(read_buffer_.size());
+    return text;
   }
 
   std::optional<int> wait_close(std::chrono::milliseconds timeout) override {
@@ -211,6 +227,11 @@ class Client : public WsClient {
   websocket::stream<Stream> ws_;
   tcp::resolver resolver_{ws_.get_executor()};
   bool open_ = false;
+  // The one read in flight, which may outlive the read_text() that started it.
+  beast::flat_buffer read_buffer_;
+  bool read_pending_ = false;
+  bool read_done_ = false;
+  beast::error_code read_ec_;
   std::optional<int> close_code_;
 };
 

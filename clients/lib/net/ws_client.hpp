@@ -28,8 +28,9 @@ struct ConnectOptions {
 };
 
 // A blocking WebSocket client built on Beast: for the xchat CLI, and for the tests that
-// drive a real xchatd. Every operation is bounded by a timeout; after a timeout the
-// connection is unusable (its socket is closed). Not thread-safe: one owner.
+// drive a real xchatd. Every operation is bounded by a timeout. A read that times out
+// leaves the connection usable (the read stays pending for the next call); any other
+// operation that times out closes it. Not thread-safe: one owner.
 class WsClient {
  public:
   // Connects to options.host:port and upgrades. Returns null on failure, with the reason
@@ -42,7 +43,7 @@ class WsClient {
 
   virtual bool send_text(const std::string& text, std::chrono::milliseconds timeout = 10s) = 0;
   virtual bool send_binary(const std::string& bytes, std::chrono::milliseconds timeout = 10s) = 0;
-  // The next text frame, or nullopt on timeout or close.
+  // The next text frame, or nullopt on timeout (the connection stays usable) or close.
   virtual std::optional<std::string> read_text(std::chrono::milliseconds timeout = 10s) = 0;
   // Reads (and discards) frames until the server closes; returns its close code, or
   // nullopt on timeout or when the connection died without a close frame.

@@ -1,0 +1,615 @@
+#include "messenger/messenger.hpp"
+
+#include <sodium.h>
+
+#include <algorithm>
+#include <set>
+
+#include "crypto/safety_number.hpp"
+#include "xchat/base64.hpp"
+#include "xchat/error_code.hpp"
+#include "xchat/handle.hpp"
+#include "xchat/signing.hpp"
+
+namespace xchat::client {
+
+namespace {
+
+using nlohmann::json;
+
+// How many one-time prekeys a device keeps published, and below how many the server's
+// prekeys_low push makes it upload more (the server sends it below 10).
+constexpr std::uint32_t kOneTimePrekeys = 100;
+constexpr int kSendAttempts = 4;  // a send, then up to three device-list refreshes
+constexpr std::size_t kMessageIdBytes = 16;
+constexpr std::uint8_t kReceiptDelivered = 1;
+constexpr std::uint8_t kReceiptRead = 2;
+
+std::string random_bytes(std::size_t n) {
+  std::string out(n, '\0');
+  randombytes_buf(out.data(), out.size());
+  return out;
+}
+
+std::string sign(std::string_view message, std::string_view secret_key) {
+  std::string signature(crypto_sign_BYTES, '\0');
+  crypto_sign_detached(reinterpret_cast<unsigned char*>(signature.data()), nullptr,
+                       reinterpret_cast<const unsigned char*>(message.data()), message.size(),
+                       reinterpret_cast<const unsigned char*>(secret_key.data()));
+  return signature;
+}
+
+struct SignKeyPair {
+  std::string public_key;
+  std::string secret_key;
+};
+
+SignKeyPair new_sign_key_pair() {
+  SignKeyPair pair{std::string(crypto_sign_PUBLICKEYBYTES, '\0'),
+                   std::string(crypto_sign_SECRETKEYBYTES, '\0')};
+  crypto_sign_keypair(reinterpret_cast<unsigned char*>(pair.public_key.data()),
+                      reinterpret_cast<unsigned char*>(pair.secret_key.data()));
+  return pair;
+}
+
+std::optional<std::string> canonical(std::string_view handle) {
+  auto parsed = parse_handle(handle);
+  if (!parsed) return std::nullopt;
+  return parsed->key;
+}
+
+std::string b64(std::string_view bytes) { return base64_encode(bytes); }
+
+std::string field_bytes(const json& object, const char* name) {
+  if (!object.is_object() || !object.contains(name) || !object[name].is_string()) return {};
+  return base64_decode(object[name].get<std::string>()).value_or(std::string());
+}
+
+// The signed prekey as stored: u32 id || secret (32) || signature (64).
+struct StoredSignedPrekey {
+  std::uint32_t id = 0;
+  X25519KeyPair pair;
+  std::string signature;
+
+  std::string encode() const { return u32_field(id) + pair.secret_key + signature; }
+  static std::optional<StoredSignedPrekey> decode(std::string_view bytes) {
+    if (bytes.size() != 4 + kX25519Bytes + crypto_sign_BYTES) return std::nullopt;
+    StoredSignedPrekey s;
+    for (int i = 0; i < 4; ++i) s.id = (s.id << 8) | static_cast<unsigned char>(bytes[i]);
+    s.pair = X25519KeyPair::from_secret(bytes.substr(4, kX25519Bytes));
+    s.signature.assign(bytes.substr(4 + kX25519Bytes));
+    return s;
+  }
+};
+
+}  // namespace
+
+Messenger::Messenger(MessengerOptions options, std::unique_ptr<LocalStore> store)
+    : options_(std::move(options)), store_(std::move(store)) {}
+
+Messenger::~Messenger() {
+  if (ws_) ws_->close();
+}
+
+std::int64_t Messenger::now_ms() const {
+  if (options_.now_ms) return options_.now_ms();
+  return std::chrono::duration_cast<std::chrono::milliseconds>(
+             std::chrono::system_clock::now().time_since_epoch())
+      .count();
+}
+
+Result<json> Messenger::call(std::string_view type, json fields) {
+  last_error_ = json::object();
+  if (!ws_ || !ws_->is_open())
+    return Status(ErrorCode::kUnavailable, "not connected to the server");
+  fields["type"] = type;
+  fields["id"] = next_id_++;
+  json reply = ws_->request(std::move(fields), options_.timeout);
+  if (reply.is_null()) {
+    return Status(ErrorCode::kUnavailable,
+                  "no answer from the server (connection lost or timed out)");
+  }
+  if (reply.contains("result")) return reply["result"];
+  const json& error = reply.value("error", json::object());
+  last_error_ = error;
+  const std::string code = error.value("code", "internal");
+  return Status(error_code_from_string(code).value_or(ErrorCode::kInternal),
+                error.value("message", code));
+}
+
+Result<std::unique_ptr<Messenger>> Messenger::init(const MessengerOptions& options,
+                                                   std::string_view url, std::string_view handle,
+                                                   std::uint32_t device_id,
+                                                   std::string_view invite) {
+  auto parsed_url = ServerUrl::parse(url);
+  if (!parsed_url)
+    return Status(ErrorCode::kBadRequest, "not a ws:// or wss:// URL: " + std::string(url));
+  auto parsed = parse_handle(handle);
+  if (!parsed) return Status(ErrorCode::kInvalidHandle, "not a handle: " + std::string(handle));
+  auto store = LocalStore::open(options.home, options.passphrase);
+  if (!store) return store.status();
+  if ((*store)->setting("handle")) {
+    return Status(ErrorCode::kBadRequest, options.home + " already holds an account");
+  }
+  std::unique_ptr<Messenger> m(new Messenger(options, std::move(*store)));
+  m->handle_ = parsed->key;
+  m->device_id_ = device_id;
+
+  const SignKeyPair identity = new_sign_key_pair();
+  const SignKeyPair device = new_sign_key_pair();
+  const X25519KeyPair device_dh = options.keys();
+  LocalStore& s = *m->store_;
+  for (const Status& st :
+       {s.put_secret("identity_sign_secret", identity.secret_key),
+        s.put_secret("device_sign_secret", device.secret_key),
+        s.put_secret("device_dh_secret", device_dh.secret_key),
+        s.set_setting("identity_key", identity.public_key), s.set_setting("server", url),
+        s.set_setting("handle", parsed->key), s.set_setting("display_handle", parsed->display),
+        s.set_setting("device_id", std::to_string(device_id))}) {
+    if (!st) return st;
+  }
+  StoredSignedPrekey spk;
+  spk.id = 1;
+  spk.pair = options.keys();
+  spk.signature = sign(signed_prekey_message(parsed->key, device_id, device_dh.public_key, spk.id,
+                                             spk.pair.public_key),
+                       identity.secret_key);
+  if (Status st = s.put_secret("signed_prekey", spk.encode()); !st) return st;
+
+  m->ws_ = WsClient::connect(parsed_url->port, parsed_url->options(options.connect));
+  if (!m->ws_) return Status(ErrorCode::kUnavailable, "cannot reach " + std::string(url));
+  json registration = {
+      {"handle", parsed->display},
+      {"identity_key", b64(identity.public_key)},
+      {"device",
+       {{"id", device_id},
+        {"key", b64(device.public_key)},
+        {"signature", b64(sign(device_binding_message(parsed->key, device_id, device.public_key),
+                               identity.secret_key))}}}};
+  if (!invite.empty()) registration["invite"] = invite;
+  if (auto r = m->call("register", registration); !r) return r.status();
+  if (Status st = m->connect_and_login(); !st) return st;
+  if (Status st = m->upload_keys(true, kOneTimePrekeys); !st) return st;
+  return m;
+}
+
+Result<std::unique_ptr<Messenger>> Messenger::open(const MessengerOptions& options) {
+  auto store = LocalStore::open(options.home, options.passphrase);
+  if (!store) return store.status();
+  auto handle = (*store)->setting("handle");
+  auto device = (*store)->setting("device_id");
+  if (!handle || !device) {
+    return Status(ErrorCode::kNotFound, "no account in " + options.home + "; run xchat init first");
+  }
+  std::unique_ptr<Messenger> m(new Messenger(options, std::move(*store)));
+  m->handle_ = *handle;
+  m->device_id_ = static_cast<std::uint32_t>(std::stoul(*device));
+  if (Status st = m->connect_and_login(); !st) return st;
+  return m;
+}
+
+Status Messenger::connect_and_login() {
+  const auto url = store_->setting("server");
+  auto parsed_url = url ? ServerUrl::parse(*url) : std::nullopt;
+  if (!parsed_url) return Status(ErrorCode::kInternal, "the stored server address is unusable");
+  if (!ws_ || !ws_->is_open()) {
+    std::string error;
+    ws_ = WsClient::connect(parsed_url->port, parsed_url->options(options_.connect), &error);
+    if (!ws_) return Status(ErrorCode::kUnavailable, "cannot reach " + *url + ": " + error);
+  }
+  auto challenge = call("auth.challenge", json::object());
+  if (!challenge) return challenge.status();
+  const std::string nonce = field_bytes(*challenge, "nonce");
+  const std::string server = challenge->value("server", "");
+  const auto device_secret = store_->secret("device_sign_secret");
+  if (!device_secret)
+    return Status(ErrorCode::kInternal, "the device key is missing from the store");
+  auto login =
+      call("auth.login", {{"handle", handle_},
+                          {"device_id", device_id_},
+                          {"nonce", b64(nonce)},
+                          {"signature", b64(sign(login_message(server, handle_, device_id_, nonce),
+                                                 *device_secret))}});
+  return login ? Status::ok() : login.status();
+}
+
+Status Messenger::upload_keys(bool with_identity, std::uint32_t one_time_count) {
+  json upload = json::object();
+  if (with_identity) {
+    const auto dh_secret = store_->secret("device_dh_secret");
+    const auto spk = StoredSignedPrekey::decode(store_->secret("signed_prekey").value_or(""));
+    if (!dh_secret || !spk)
+      return Status(ErrorCode::kInternal, "device keys missing from the store");
+    upload["identity_dh_key"] = b64(X25519KeyPair::from_secret(*dh_secret).public_key);
+    upload["signed_prekey"] = {
+        {"id", spk->id}, {"key", b64(spk->pair.public_key)}, {"signature", b64(spk->signature)}};
+  }
+  json prekeys = json::array();
+  std::uint32_t id = store_->highest_one_time_prekey_id();
+  for (std::uint32_t i = 0; i < one_time_count; ++i) {
+    const X25519KeyPair pair = options_.keys();
+    ++id;
+    if (Status st = store_->put_one_time_prekey(id, pair.secret_key); !st) return st;
+    prekeys.push_back({{"id", id}, {"key", b64(pair.public_key)}});
+  }
+  upload["one_time_prekeys"] = std::move(prekeys);
+  auto r = call("keys.upload", std::move(upload));
+  return r ? Status::ok() : r.status();
+}
+
+const X25519KeyPair* Messenger::cached_prekey(std::map<std::uint32_t, X25519KeyPair>& cache,
+                                              std::uint32_t id,
+                                              const std::optional<std::string>& secret) {
+  if (auto it = cache.find(id); it != cache.end()) return &it->second;
+  if (!secret || secret->size() != kX25519Bytes) return nullptr;
+  return &cache.emplace(id, X25519KeyPair::from_secret(*secret)).first->second;
+}
+
+LocalDevice Messenger::local_device() {
+  LocalDevice me;
+  const auto dh_secret =
+      store_->secret("device_dh_secret").value_or(std::string(kX25519Bytes, '\0'));
+  const auto spk = StoredSignedPrekey::decode(store_->secret("signed_prekey").value_or(""));
+  me.party = Party{handle_, device_id_, store_->setting("identity_key").value_or(""),
+                   X25519KeyPair::from_secret(dh_secret).public_key};
+  me.identity_dh_secret = dh_secret;
+  if (spk) {
+    me.certificate = DeviceCertificate{me.party, spk->id, spk->pair.public_key, spk->signature};
+    signed_prekeys_.insert_or_assign(spk->id, spk->pair);
+  }
+  me.signed_prekey = [this](std::uint32_t id) -> const X25519KeyPair* {
+    auto it = signed_prekeys_.find(id);
+    return it == signed_prekeys_.end() ? nullptr : &it->second;
+  };
+  me.one_time_prekey = [this](std::uint32_t id) {
+    return cached_prekey(one_time_prekeys_, id, store_->one_time_prekey(id));
+  };
+  return me;
+}
+
+void Messenger::note_identity(const std::string& handle, const std::string& identity_key) {
+  const auto pinned = store_->pinned_identity(handle);
+  if (pinned && *pinned == identity_key) return;
+  if (pinned) {
+    Event e;
+    e.kind = Event::Kind::kIdentityChanged;
+    e.peer = handle;
+    e.text = handle + "'s identity key has changed: compare safety numbers (xchat fingerprint " +
+             handle + ") before trusting new messages";
+    events_.push_back(std::move(e));
+    // Sessions made with the old key are worthless now.
+    for (const auto d : store_->session_devices(handle)) store_->remove_session(handle, d);
+  }
+  store_->pin_identity(handle, identity_key);
+}
+
+// keys.fetch for `handle`, and a new session with each of its devices we have none with
+// (our own device skipped).
+Status Messenger::fetch_sessions(const std::string& handle, bool own) {
+  auto bundle = call("keys.fetch", {{"handle", handle}});
+  if (!bundle) return bundle.status();
+  const std::string identity_key = field_bytes(*bundle, "identity_key");
+  note_identity(handle, identity_key);
+  const LocalDevice me = local_device();
+  for (const json& d : bundle->value("devices", json::array())) {
+    if (!d.is_object() || !d.contains("device_id") || !d["device_id"].is_number_unsigned())
+      continue;
+    const auto device = d["device_id"].get<std::uint32_t>();
+    if (own && device == device_id_) continue;
+    if (store_->session(handle, device, options_.keys)) continue;
+    PrekeyBundle b;
+    b.device.party = Party{handle, device, identity_key, field_bytes(d, "identity_dh_key")};
+    const json& spk = d.value("signed_prekey", json::object());
+    b.device.signed_prekey_id = spk.value("id", 0u);
+    b.device.signed_prekey = field_bytes(spk, "key");
+    b.device.signature = field_bytes(spk, "signature");
+    if (d.contains("one_time_prekey")) {
+      b.one_time_prekey_id = d["one_time_prekey"].value("id", 0u);
+      b.one_time_prekey = field_bytes(d["one_time_prekey"], "key");
+    }
+    auto session = Session::initiate(me, b, options_.keys);
+    if (auto* error = std::get_if<CryptoError>(&session)) {
+      Event e;
+      e.kind = Event::Kind::kWarning;
+      e.peer = handle;
+      e.device = device;
+      e.text = "refused the keys of " + handle + " device " + std::to_string(device) + ": " +
+               std::string(to_string(*error));
+      events_.push_back(std::move(e));
+      continue;
+    }
+    if (Status st = store_->put_session(std::get<Session>(session)); !st) return st;
+  }
+  return Status::ok();
+}
+
+// After stale_devices: forget devices that are gone, make sessions with new ones.
+Status Messenger::refresh_after_stale(const std::string& handle, const json& devices, bool own) {
+  if (!devices.is_array()) return Status::ok();
+  std::set<std::uint32_t> current;
+  for (const json& d : devices) {
+    if (d.is_number_unsigned()) current.insert(d.get<std::uint32_t>());
+  }
+  for (const auto d : store_->session_devices(handle)) {
+    if (!current.contains(d)) store_->remove_session(handle, d);
+  }
+  return fetch_sessions(handle, own);
+}
+
+// One envelope per device `handle` has a session with; each session is stored advanced.
+Result<json> Messenger::seal_for(const std::string& handle, bool own, Content content) {
+  json list = json::array();
+  for (const auto device : store_->session_devices(handle)) {
+    if (own && device == device_id_) continue;
+    auto session = store_->session(handle, device, options_.keys);
+    if (!session) continue;
+    const std::string sealed = session->encrypt(content.encode());
+    if (Status st = store_->put_session(*session); !st) return st;
+    list.push_back({{"device_id", device}, {"ciphertext", b64(sealed)}});
+  }
+  return list;
+}
+
+Result<Sent> Messenger::send_content(const std::string& to, ContentType type, std::string body,
+                                     bool ephemeral, bool with_sync) {
+  Content content;
+  content.type = type;
+  content.timestamp_ms = now_ms();
+  content.sender_handle = handle_;
+  content.sender_device = device_id_;
+  content.message_id = random_bytes(kMessageIdBytes);
+  content.body = std::move(body);
+  if (store_->session_devices(to).empty()) {
+    if (Status st = fetch_sessions(to, false); !st) return st;
+  }
+  for (int attempt = 0; attempt < kSendAttempts; ++attempt) {
+    auto envelopes = seal_for(to, false, content);
+    if (!envelopes) return envelopes.status();
+    json request = {{"to", to}, {"message_id", b64(content.message_id)}, {"envelopes", *envelopes}};
+    if (ephemeral) request["ephemeral"] = true;
+    if (with_sync) {
+      Content copy = content;
+      copy.recipient = to;
+      auto sync = seal_for(handle_, true, copy);
+      if (!sync) return sync.status();
+      request["sync"] = *sync;
+    }
+    auto reply = call("send", std::move(request));
+    if (reply) {
+      return Sent{content.message_id, reply->value("timestamp", std::int64_t{0}),
+                  envelopes->size()};
+    }
+    if (reply.status().code() != ErrorCode::kStaleDevices) return reply.status();
+    const json details = last_error_;
+    if (Status st = refresh_after_stale(to, details.value("devices", json::array()), false); !st) {
+      return st;
+    }
+    if (with_sync && details.contains("sync_devices")) {
+      if (Status st = refresh_after_stale(handle_, details["sync_devices"], true); !st) return st;
+    }
+  }
+  return Status(ErrorCode::kStaleDevices, "the recipient's devices kept changing; try again");
+}
+
+Result<Sent> Messenger::send_text(std::string_view to, std::string_view text) {
+  const auto peer = canonical(to);
+  if (!peer) return Status(ErrorCode::kInvalidHandle, "not a handle: " + std::string(to));
+  if (*peer == handle_) {
+    return Status(ErrorCode::kBadRequest,
+                  "that is you: your other devices get copies of what you send");
+  }
+  auto sent = send_content(*peer, ContentType::kText, std::string(text), false, true);
+  if (!sent) return sent;
+  HistoryEntry e;
+  e.peer = *peer;
+  e.direction = HistoryEntry::Direction::kOut;
+  e.message_id = sent->message_id;
+  e.timestamp_ms = sent->timestamp_ms;
+  e.peer_device = device_id_;
+  e.text.assign(text);
+  e.state = HistoryEntry::State::kSent;
+  if (Status st = store_->add_history(e); !st) return st;
+  return sent;
+}
+
+Status Messenger::send_typing(std::string_view to, bool started) {
+  const auto peer = canonical(to);
+  if (!peer) return Status(ErrorCode::kInvalidHandle, "not a handle: " + std::string(to));
+  auto sent =
+      send_content(*peer, ContentType::kTyping, std::string(1, started ? '\1' : '\0'), true, false);
+  return sent ? Status::ok() : sent.status();
+}
+
+Status Messenger::send_read_receipt(std::string_view peer, const std::vector<std::string>& ids) {
+  if (ids.empty()) return Status::ok();
+  std::string body(1, static_cast<char>(kReceiptRead));
+  for (const auto& id : ids) body += id;
+  auto sent = send_content(std::string(peer), ContentType::kReceipt, std::move(body), false, false);
+  return sent ? Status::ok() : sent.status();
+}
+
+std::vector<Event> Messenger::receive(std::chrono::milliseconds wait) {
+  const auto deadline = std::chrono::steady_clock::now() + wait;
+  bool handled = false;
+  for (;;) {
+    // Pushes that arrived while we waited for a reply come first.
+    while (ws_ && !ws_->pushes().empty()) {
+      json push = std::move(ws_->pushes().front());
+      ws_->pushes().erase(ws_->pushes().begin());
+      handle_push(push);
+      handled = true;
+    }
+    const auto now = std::chrono::steady_clock::now();
+    if (!ws_ || !ws_->is_open() || now >= deadline) break;
+    // Once something came, only what follows it closely belongs to this round.
+    const auto left = std::chrono::duration_cast<std::chrono::milliseconds>(deadline - now);
+    auto frame = ws_->read_json(handled ? std::min(left, std::chrono::milliseconds(200)) : left);
+    if (!frame) {
+      if (handled) break;
+      continue;
+    }
+    if (!frame->contains("id")) ws_->pushes().push_back(std::move(*frame));
+  }
+  std::vector<Event> out;
+  out.swap(events_);
+  return out;
+}
+
+void Messenger::handle_push(const json& push) {
+  const std::string type = push.value("type", "");
+  if (type == "queue_empty") {
+    Event e;
+    e.kind = Event::Kind::kQueueEmpty;
+    events_.push_back(std::move(e));
+  } else if (type == "prekeys_low") {
+    const auto remaining = push.value("remaining", 0u);
+    upload_keys(false, kOneTimePrekeys > remaining ? kOneTimePrekeys - remaining : 0);
+  } else if (type == "envelopes") {
+    json seqs = json::array();
+    for (const json& envelope : push.value("envelopes", json::array())) {
+      handle_envelope(envelope);
+      if (envelope.contains("seq")) seqs.push_back(envelope["seq"]);
+    }
+    // Acknowledged once handled and stored, readable or not: an unreadable envelope would
+    // otherwise come back at every login.
+    if (!seqs.empty()) call("ack", {{"seqs", std::move(seqs)}});
+  }
+}
+
+void Messenger::handle_envelope(const json& envelope) {
+  const auto from = canonical(envelope.value("from", ""));
+  const auto device = envelope.value("from_device", 0u);
+  const std::string message_id = field_bytes(envelope, "message_id");
+  const std::string sealed = field_bytes(envelope, "ciphertext");
+  auto warn = [&](const std::string& what) {
+    Event e;
+    e.kind = Event::Kind::kWarning;
+    e.peer = from.value_or("?");
+    e.device = device;
+    e.message_id = message_id;
+    e.text = "a message from " + e.peer + " device " + std::to_string(device) +
+             " was not shown: " + what;
+    events_.push_back(std::move(e));
+  };
+  if (!from) return warn("malformed envelope");
+
+  std::optional<std::string> plaintext;
+  std::optional<Party> peer;
+  CryptoError error = CryptoError::kUndecryptable;
+  if (auto session = store_->session(*from, device, options_.keys)) {
+    auto r = session->decrypt(sealed);
+    if (auto* p = std::get_if<std::string>(&r)) {
+      plaintext = std::move(*p);
+      peer = session->peer();
+      store_->put_session(*session);
+    } else {
+      error = std::get<CryptoError>(r);
+    }
+  }
+  if (!plaintext && Session::is_prekey_message(sealed)) {
+    auto accepted = Session::accept(local_device(), sealed, options_.keys);
+    if (auto* a = std::get_if<Session::Accepted>(&accepted)) {
+      if (a->session.peer().handle_key != *from || a->session.peer().device_id != device) {
+        return warn("it claims to come from " + a->session.peer().handle_key);
+      }
+      if (a->one_time_prekey_id) {
+        store_->remove_one_time_prekey(*a->one_time_prekey_id);
+        one_time_prekeys_.erase(*a->one_time_prekey_id);
+      }
+      note_identity(*from, a->session.peer().identity_sign_key);
+      store_->put_session(a->session);
+      plaintext = std::move(a->plaintext);
+      peer = a->session.peer();
+    } else {
+      error = std::get<CryptoError>(accepted);
+    }
+  }
+  if (!plaintext) return warn(std::string(to_string(error)));
+  auto content = open_content(*plaintext, *peer, message_id);
+  if (auto* e = std::get_if<CryptoError>(&content)) return warn(std::string(to_string(*e)));
+  const Content& c = std::get<Content>(content);
+
+  Event e;
+  e.peer = *from;
+  e.device = device;
+  e.message_id = message_id;
+  e.timestamp_ms = envelope.value("timestamp", std::int64_t{0});
+  e.request = envelope.value("request", false);
+  switch (c.type) {
+    case ContentType::kText: {
+      e.kind = Event::Kind::kMessage;
+      e.text = c.body;
+      HistoryEntry h;
+      h.message_id = message_id;
+      h.timestamp_ms = e.timestamp_ms;
+      h.peer_device = device;
+      h.text = c.body;
+      if (*from == handle_) {
+        // Our own message, sent from another of our devices.
+        const auto to = canonical(c.recipient);
+        if (!to) return warn("a copy of our own message without its recipient");
+        e.from_me = true;
+        e.peer = *to;
+        h.peer = *to;
+        h.direction = HistoryEntry::Direction::kOut;
+        h.state = HistoryEntry::State::kSent;
+      } else {
+        if (store_->has_incoming(*from, message_id)) return;  // seen already
+        h.peer = *from;
+        h.direction = HistoryEntry::Direction::kIn;
+        h.state = HistoryEntry::State::kReceived;
+      }
+      store_->add_history(h);
+      events_.push_back(e);
+      if (!e.from_me) {
+        std::string body(1, static_cast<char>(kReceiptDelivered));
+        body += message_id;
+        send_content(*from, ContentType::kReceipt, std::move(body), false, false);
+      }
+      return;
+    }
+    case ContentType::kReceipt: {
+      if (c.body.empty() || (c.body.size() - 1) % kMessageIdBytes != 0)
+        return warn("malformed receipt");
+      e.kind = Event::Kind::kReceipt;
+      e.receipt = static_cast<std::uint8_t>(c.body[0]) == kReceiptRead
+                      ? HistoryEntry::State::kRead
+                      : HistoryEntry::State::kDelivered;
+      for (std::size_t i = 1; i < c.body.size(); i += kMessageIdBytes) {
+        e.receipt_ids.push_back(c.body.substr(i, kMessageIdBytes));
+        store_->mark(e.receipt_ids.back(), e.receipt);
+      }
+      events_.push_back(std::move(e));
+      return;
+    }
+    case ContentType::kTyping:
+      e.kind = Event::Kind::kTyping;
+      e.started = !c.body.empty() && c.body[0] != '\0';
+      events_.push_back(std::move(e));
+      return;
+    case ContentType::kControl:
+      return;  // no control messages are defined yet; ignored, as the protocol asks
+  }
+}
+
+std::vector<HistoryEntry> Messenger::history(std::string_view peer, std::size_t limit) {
+  const auto key = canonical(peer);
+  if (!key) return {};
+  return store_->history(*key, limit);
+}
+
+Result<std::string> Messenger::safety_number(std::string_view handle) {
+  const auto peer = canonical(handle);
+  if (!peer) return Status(ErrorCode::kInvalidHandle, "not a handle: " + std::string(handle));
+  if (!store_->pinned_identity(*peer)) {
+    auto looked_up = call("user.lookup", {{"handle", *peer}});
+    if (!looked_up) return looked_up.status();
+    if (!looked_up->value("exists", false))
+      return Status(ErrorCode::kNotFound, *peer + " does not exist");
+    note_identity(*peer, field_bytes(*looked_up, "identity_key"));
+  }
+  return client::safety_number(handle_, store_->setting("identity_key").value_or(""), *peer,
+                               store_->pinned_identity(*peer).value_or(""));
+}
+
+}  // namespace xchat::client

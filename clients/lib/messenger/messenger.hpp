@@ -1,0 +1,134 @@
+#pragma once
+
+#include <chrono>
+#include <cstdint>
+#include <functional>
+#include <map>
+#include <memory>
+#include <nlohmann/json.hpp>
+#include <optional>
+#include <string>
+#include <string_view>
+#include <vector>
+
+#include "crypto/content.hpp"
+#include "crypto/session.hpp"
+#include "messenger/server_url.hpp"
+#include "net/ws_client.hpp"
+#include "store/local_store.hpp"
+#include "xchat/status.hpp"
+
+namespace xchat::client {
+
+struct MessengerOptions {
+  std::string home;                          // where the LocalStore lives
+  std::string passphrase;                    // unlocks it
+  std::chrono::milliseconds timeout{10000};  // for each request to the server
+  ConnectOptions connect;                    // TLS trust and the like; host/port from the URL
+  KeyPairSource keys = X25519KeyPair::generate;
+  std::function<std::int64_t()> now_ms;  // the clock for content timestamps (system's if empty)
+};
+
+// Something that happened, for the user interface to show.
+struct Event {
+  enum class Kind {
+    kMessage,          // a text message (or our own, sent from another of our devices)
+    kReceipt,          // the peer's device received or read our messages
+    kTyping,           // the peer started or stopped typing
+    kWarning,          // a message that could not be read, or was not what it claimed
+    kIdentityChanged,  // a contact's identity key is not the one we knew
+    kQueueEmpty,       // everything the server held for this device has arrived
+  };
+  Kind kind = Kind::kMessage;
+  std::string peer;               // canonical handle of the conversation
+  std::uint32_t device = 0;       // the sending device
+  std::string message_id;         // 16 bytes
+  std::int64_t timestamp_ms = 0;  // the server's
+  std::string text;               // message text, or what a warning says
+  bool request = false;           // from someone not in our contacts
+  bool from_me = false;           // a copy of our own message, sent from another device
+  bool started = false;           // typing: started (true) or stopped
+  HistoryEntry::State receipt = HistoryEntry::State::kDelivered;
+  std::vector<std::string> receipt_ids;
+};
+
+// What the server said to a message we sent.
+struct Sent {
+  std::string message_id;
+  std::int64_t timestamp_ms = 0;
+  std::size_t devices = 0;  // recipient devices it was encrypted for
+};
+
+// One xchat account on this device: the client side of docs/protocol.md and
+// docs/crypto.md. It keeps its keys and sessions in the LocalStore, talks to xchatd over
+// one WebSocket, encrypts every message for every device of the recipient (and a copy for
+// each of our other devices), retries a send whose device list was stale, decrypts what
+// arrives, stores it, acknowledges it and answers it with delivery receipts. Blocking;
+// not thread-safe: one owner.
+class Messenger {
+ public:
+  // Creates the account: keys, registration, login, key upload. `home` must not hold an
+  // account yet.
+  static Result<std::unique_ptr<Messenger>> init(const MessengerOptions& options,
+                                                 std::string_view url, std::string_view handle,
+                                                 std::uint32_t device_id, std::string_view invite);
+  // Opens the account in `home`, connects and logs in.
+  static Result<std::unique_ptr<Messenger>> open(const MessengerOptions& options);
+
+  const std::string& handle() const { return handle_; }  // canonical
+  std::uint32_t device_id() const { return device_id_; }
+
+  // Sends `text` to `to` (any case). Warnings met on the way (a changed identity key) come
+  // back from the next events().
+  Result<Sent> send_text(std::string_view to, std::string_view text);
+  Status send_typing(std::string_view to, bool started);
+  // Tells `peer` that we read these messages of theirs.
+  Status send_read_receipt(std::string_view peer, const std::vector<std::string>& message_ids);
+
+  // Waits up to `wait` for something from the server and handles all that came: decrypts,
+  // stores, acknowledges. Returns what happened, including events queued by earlier calls.
+  std::vector<Event> receive(std::chrono::milliseconds wait);
+
+  std::vector<HistoryEntry> history(std::string_view peer, std::size_t limit);
+  // The safety number with `handle` (fetched and pinned if not known yet).
+  Result<std::string> safety_number(std::string_view handle);
+
+  // A request with no client-side logic (contacts.*, blocks.*, device.*, privacy.set):
+  // the result object, or the server's error as a Status.
+  Result<nlohmann::json> call(std::string_view type, nlohmann::json fields);
+  // The error fields of the last refused call (stale_devices lists and the like).
+  const nlohmann::json& last_error() const { return last_error_; }
+
+  ~Messenger();
+
+ private:
+  Messenger(MessengerOptions options, std::unique_ptr<LocalStore> store);
+
+  Status connect_and_login();
+  Status upload_keys(bool with_identity, std::uint32_t one_time_count);
+  LocalDevice local_device();
+  const X25519KeyPair* cached_prekey(std::map<std::uint32_t, X25519KeyPair>& cache,
+                                     std::uint32_t id, const std::optional<std::string>& secret);
+  Status fetch_sessions(const std::string& handle, bool own);
+  Status refresh_after_stale(const std::string& handle, const nlohmann::json& devices, bool own);
+  Result<Sent> send_content(const std::string& to, ContentType type, std::string body,
+                            bool ephemeral, bool with_sync);
+  Result<nlohmann::json> seal_for(const std::string& handle, bool own, Content content);
+  void handle_push(const nlohmann::json& push);
+  void handle_envelope(const nlohmann::json& envelope);
+  void note_identity(const std::string& handle, const std::string& identity_key);
+  std::int64_t now_ms() const;
+
+  MessengerOptions options_;
+  std::unique_ptr<LocalStore> store_;
+  std::unique_ptr<WsClient> ws_;
+  std::string handle_;
+  std::uint32_t device_id_ = 0;
+  nlohmann::json last_error_;
+  std::vector<Event> events_;
+  std::map<std::uint32_t, X25519KeyPair> signed_prekeys_;
+  std::map<std::uint32_t, X25519KeyPair> one_time_prekeys_;
+  std::int64_t next_id_ = 1;
+};
+
+}  // namespace xchat::client

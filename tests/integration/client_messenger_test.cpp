@@ -1,0 +1,175 @@
+// The client library end to end: Messenger accounts against a real xchatd, with their
+// encrypted local stores in temporary directories.
+#include <gtest/gtest.h>
+
+#include <fstream>
+#include <iterator>
+
+#include "integration/support/daemon.hpp"
+#include "messenger/messenger.hpp"
+#include "support/temp_dir.hpp"
+
+namespace xchat::testing {
+namespace {
+
+using client::Event;
+using client::HistoryEntry;
+using client::Messenger;
+using client::MessengerOptions;
+
+class ClientMessengerTest : public ::testing::Test {
+ protected:
+  std::string url() const { return "ws://127.0.0.1:" + std::to_string(daemon_.port()) + "/v1/ws"; }
+
+  MessengerOptions options(const std::string& name) {
+    MessengerOptions o;
+    o.home = dir_.file(name);
+    o.passphrase = "passphrase of " + name;
+    o.timeout = std::chrono::seconds(10);
+    return o;
+  }
+
+  std::unique_ptr<Messenger> init(const std::string& name, const std::string& handle) {
+    auto m = Messenger::init(options(name), url(), handle, 1, "");
+    EXPECT_TRUE(m) << (m ? "" : m.status().message());
+    return m ? std::move(*m) : nullptr;
+  }
+
+  std::unique_ptr<Messenger> open(const std::string& name) {
+    auto m = Messenger::open(options(name));
+    EXPECT_TRUE(m) << (m ? "" : m.status().message());
+    return m ? std::move(*m) : nullptr;
+  }
+
+  // Receives until an event of `kind` arrives (bounded); returns every event seen.
+  static std::vector<Event> until(Messenger& m, Event::Kind kind, int rounds = 20) {
+    std::vector<Event> all;
+    for (int i = 0; i < rounds; ++i) {
+      auto events = m.receive(std::chrono::milliseconds(500));
+      all.insert(all.end(), events.begin(), events.end());
+      for (const auto& e : events) {
+        if (e.kind == kind) return all;
+      }
+    }
+    return all;
+  }
+
+  static std::vector<std::string> texts(const std::vector<Event>& events) {
+    std::vector<std::string> out;
+    for (const auto& e : events) {
+      if (e.kind == Event::Kind::kMessage) out.push_back(e.text);
+    }
+    return out;
+  }
+
+  Daemon daemon_;
+  TempDir dir_{"xchat-messenger"};
+};
+
+TEST_F(ClientMessengerTest, AMessageToAnOfflineUserArrivesAfterLoginWithReceipts) {
+  auto alice = init("alice", "@Alice");
+  ASSERT_NE(alice, nullptr);
+  {
+    auto bob = init("bob", "@Bob");
+    ASSERT_NE(bob, nullptr);
+  }  // Bob goes offline
+  auto sent = alice->send_text("@bob", "hello bob, end to end");
+  ASSERT_TRUE(sent) << sent.status().message();
+  EXPECT_EQ(sent->devices, 1u);
+
+  auto bob = open("bob");
+  ASSERT_NE(bob, nullptr);
+  const auto events = until(*bob, Event::Kind::kMessage);
+  ASSERT_EQ(texts(events), std::vector<std::string>({"hello bob, end to end"}));
+  const Event& message = *std::find_if(
+      events.begin(), events.end(), [](const Event& e) { return e.kind == Event::Kind::kMessage; });
+  EXPECT_EQ(message.peer, "@alice");
+  EXPECT_EQ(message.message_id, sent->message_id);
+  EXPECT_TRUE(message.request) << "Alice is not in Bob's contacts";
+
+  // Bob's client answered with a delivery receipt, and now a read receipt.
+  const Status receipt = bob->send_read_receipt("@alice", {sent->message_id});
+  ASSERT_TRUE(receipt) << receipt.message() << " " << bob->last_error().dump();
+  std::vector<Event> seen;
+  for (int i = 0; i < 20; ++i) {
+    auto events = alice->receive(std::chrono::milliseconds(500));
+    seen.insert(seen.end(), events.begin(), events.end());
+    if (!alice->history("@bob", 1).empty() &&
+        alice->history("@bob", 1)[0].state == HistoryEntry::State::kRead) {
+      break;
+    }
+  }
+  ASSERT_EQ(alice->history("@bob", 1).size(), 1u);
+  EXPECT_EQ(alice->history("@bob", 1)[0].state, HistoryEntry::State::kRead);
+  const auto bob_history = bob->history("@alice", 10);
+  ASSERT_EQ(bob_history.size(), 1u);
+  EXPECT_EQ(bob_history[0].text, "hello bob, end to end");
+  EXPECT_EQ(bob_history[0].direction, HistoryEntry::Direction::kIn);
+}
+
+TEST_F(ClientMessengerTest, AConversationBothWaysAndNoPlaintextOnTheServer) {
+  auto alice = init("alice", "@alice");
+  auto bob = init("bob", "@bob");
+  ASSERT_TRUE(alice && bob);
+  for (int round = 0; round < 4; ++round) {
+    const std::string to_bob = "alice says " + std::to_string(round);
+    ASSERT_TRUE(alice->send_text("@bob", to_bob));
+    EXPECT_EQ(texts(until(*bob, Event::Kind::kMessage)), std::vector<std::string>({to_bob}));
+    const std::string to_alice = "bob says " + std::to_string(round);
+    ASSERT_TRUE(bob->send_text("@alice", to_alice));
+    EXPECT_EQ(texts(until(*alice, Event::Kind::kMessage)), std::vector<std::string>({to_alice}));
+  }
+  std::string server_files;
+  for (const char* name : {"/xchatd.db", "/xchatd.db-wal"}) {
+    std::ifstream in(daemon_.data_dir() + name, std::ios::binary);
+    server_files.append(std::istreambuf_iterator<char>(in), {});
+  }
+  EXPECT_FALSE(server_files.empty());
+  EXPECT_EQ(server_files.find("alice says"), std::string::npos);
+  EXPECT_EQ(server_files.find("bob says"), std::string::npos);
+}
+
+TEST_F(ClientMessengerTest, TheSafetyNumberIsTheSameOnBothSides) {
+  auto alice = init("alice", "@alice");
+  auto bob = init("bob", "@bob");
+  ASSERT_TRUE(alice && bob);
+  auto a = alice->safety_number("@bob");
+  auto b = bob->safety_number("@Alice");
+  ASSERT_TRUE(a && b);
+  EXPECT_EQ(*a, *b);
+  EXPECT_EQ(a->size(), 60u);
+}
+
+// The server hands out another identity key for @bob (here: the account was deleted and
+// registered again): Alice is warned before her next message goes out.
+TEST_F(ClientMessengerTest, AChangedIdentityKeyIsAWarningBeforeTheNextMessage) {
+  auto alice = init("alice", "@alice");
+  ASSERT_NE(alice, nullptr);
+  {
+    auto bob = init("bob", "@bob");
+    ASSERT_NE(bob, nullptr);
+  }
+  ASSERT_TRUE(alice->safety_number("@bob"));  // pins Bob's identity key
+  ASSERT_EQ(daemon_.admin({"account", "delete", "@bob"}), 0);
+  auto impostor = init("impostor", "@bob");
+  ASSERT_NE(impostor, nullptr);
+
+  ASSERT_TRUE(alice->send_text("@bob", "are you still you?"));
+  const auto events = alice->receive(std::chrono::milliseconds(100));
+  const bool warned = std::any_of(events.begin(), events.end(), [](const Event& e) {
+    return e.kind == Event::Kind::kIdentityChanged && e.peer == "@bob";
+  });
+  EXPECT_TRUE(warned);
+}
+
+TEST_F(ClientMessengerTest, AWrongPassphraseOpensNothing) {
+  ASSERT_NE(init("alice", "@alice"), nullptr);
+  MessengerOptions o = options("alice");
+  o.passphrase = "not it";
+  auto m = Messenger::open(o);
+  ASSERT_FALSE(m);
+  EXPECT_EQ(m.status().message(), "wrong passphrase");
+}
+
+}  // namespace
+}  // namespace xchat::testing
