@@ -162,6 +162,80 @@ TEST_F(ClientMessengerTest, AChangedIdentityKeyIsAWarningBeforeTheNextMessage) {
   EXPECT_TRUE(warned);
 }
 
+// Alice on two devices, Bob on one: every device sees the whole conversation.
+TEST_F(ClientMessengerTest, ThreeDevicesOfTwoAccountsAllSeeTheConversation) {
+  auto alice1 = init("alice1", "@alice");
+  ASSERT_NE(alice1, nullptr);
+  auto link = alice1->add_device(2);
+  ASSERT_TRUE(link) << link.status().message();
+  EXPECT_FALSE(Messenger::link(options("alice2"), link->package, "0000-0000-0000-0000-0000"))
+      << "the package opens only with its code";
+  auto alice2 = Messenger::link(options("alice2"), link->package, link->code);
+  ASSERT_TRUE(alice2) << alice2.status().message();
+  auto bob = init("bob", "@bob");
+  ASSERT_NE(bob, nullptr);
+
+  ASSERT_TRUE(alice1->send_text("@bob", "from alice's first device"));
+  EXPECT_EQ(texts(until(*bob, Event::Kind::kMessage)),
+            std::vector<std::string>({"from alice's first device"}));
+  const auto copy = until(**alice2, Event::Kind::kMessage);
+  ASSERT_EQ(texts(copy), std::vector<std::string>({"from alice's first device"}));
+  const auto& sync = *std::find_if(copy.begin(), copy.end(),
+                                   [](const Event& e) { return e.kind == Event::Kind::kMessage; });
+  EXPECT_TRUE(sync.from_me);
+  EXPECT_EQ(sync.peer, "@bob");
+
+  auto reply = bob->send_text("@alice", "to both of alice's devices");
+  ASSERT_TRUE(reply) << reply.status().message();
+  EXPECT_EQ(reply->devices, 2u);
+  for (Messenger* m : {alice1.get(), alice2->get()}) {
+    EXPECT_EQ(texts(until(*m, Event::Kind::kMessage)),
+              std::vector<std::string>({"to both of alice's devices"}));
+  }
+  const auto history = (*alice2)->history("@bob", 10);
+  ASSERT_EQ(history.size(), 2u);
+  EXPECT_EQ(history[0].direction, HistoryEntry::Direction::kOut);
+  EXPECT_EQ(history[1].direction, HistoryEntry::Direction::kIn);
+}
+
+TEST_F(ClientMessengerTest, RequestsAreAcceptedOrBlockedAsAUserSeesThem) {
+  auto alice = init("alice", "@alice");
+  auto mallory = init("mallory", "@mallory");
+  auto bob = init("bob", "@bob");
+  ASSERT_TRUE(alice && mallory && bob);
+  ASSERT_TRUE(alice->send_text("@bob", "hi, it's alice"));
+  ASSERT_TRUE(mallory->send_text("@bob", "buy my stuff"));
+  auto first = until(*bob, Event::Kind::kMessage);
+  for (int i = 0; i < 5 && texts(first).size() < 2; ++i) {
+    auto more = bob->receive(std::chrono::milliseconds(500));
+    first.insert(first.end(), more.begin(), more.end());
+  }
+  ASSERT_EQ(texts(first).size(), 2u);
+  for (const auto& e : first) {
+    if (e.kind == Event::Kind::kMessage) {
+      EXPECT_TRUE(e.request) << e.peer;
+    }
+  }
+  EXPECT_EQ(bob->requests(), std::vector<std::string>({"@alice", "@mallory"}));
+
+  ASSERT_TRUE(bob->answer_request("@alice", true));
+  ASSERT_TRUE(bob->answer_request("@mallory", false));
+  EXPECT_TRUE(bob->requests().empty());
+
+  ASSERT_TRUE(alice->send_text("@bob", "thanks for accepting"));
+  ASSERT_TRUE(mallory->send_text("@bob", "hello?"));  // accepted by the server, then dropped
+  const auto later = until(*bob, Event::Kind::kMessage);
+  std::vector<Event> rest = bob->receive(std::chrono::milliseconds(1000));
+  std::vector<Event> all = later;
+  all.insert(all.end(), rest.begin(), rest.end());
+  EXPECT_EQ(texts(all), std::vector<std::string>({"thanks for accepting"}));
+  for (const auto& e : all) {
+    if (e.kind == Event::Kind::kMessage) {
+      EXPECT_FALSE(e.request) << "Alice is a contact now";
+    }
+  }
+}
+
 TEST_F(ClientMessengerTest, AWrongPassphraseOpensNothing) {
   ASSERT_NE(init("alice", "@alice"), nullptr);
   MessengerOptions o = options("alice");

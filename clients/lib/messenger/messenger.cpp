@@ -5,6 +5,7 @@
 #include <algorithm>
 #include <set>
 
+#include "crypto/byte_reader.hpp"
 #include "crypto/safety_number.hpp"
 #include "xchat/base64.hpp"
 #include "xchat/error_code.hpp"
@@ -117,15 +118,16 @@ Result<json> Messenger::call(std::string_view type, json fields) {
                 error.value("message", code));
 }
 
-Result<std::unique_ptr<Messenger>> Messenger::init(const MessengerOptions& options,
-                                                   std::string_view url, std::string_view handle,
-                                                   std::uint32_t device_id,
-                                                   std::string_view invite) {
-  auto parsed_url = ServerUrl::parse(url);
-  if (!parsed_url)
+Result<std::unique_ptr<Messenger>> Messenger::prepare(
+    const MessengerOptions& options, std::string_view url, std::string_view display_handle,
+    std::uint32_t device_id, std::string_view identity_public, std::string_view identity_secret,
+    std::string_view device_sign_secret) {
+  auto parsed = parse_handle(display_handle);
+  if (!parsed)
+    return Status(ErrorCode::kInvalidHandle, "not a handle: " + std::string(display_handle));
+  if (!ServerUrl::parse(url)) {
     return Status(ErrorCode::kBadRequest, "not a ws:// or wss:// URL: " + std::string(url));
-  auto parsed = parse_handle(handle);
-  if (!parsed) return Status(ErrorCode::kInvalidHandle, "not a handle: " + std::string(handle));
+  }
   auto store = LocalStore::open(options.home, options.passphrase);
   if (!store) return store.status();
   if ((*store)->setting("handle")) {
@@ -134,16 +136,13 @@ Result<std::unique_ptr<Messenger>> Messenger::init(const MessengerOptions& optio
   std::unique_ptr<Messenger> m(new Messenger(options, std::move(*store)));
   m->handle_ = parsed->key;
   m->device_id_ = device_id;
-
-  const SignKeyPair identity = new_sign_key_pair();
-  const SignKeyPair device = new_sign_key_pair();
   const X25519KeyPair device_dh = options.keys();
   LocalStore& s = *m->store_;
   for (const Status& st :
-       {s.put_secret("identity_sign_secret", identity.secret_key),
-        s.put_secret("device_sign_secret", device.secret_key),
+       {s.put_secret("identity_sign_secret", identity_secret),
+        s.put_secret("device_sign_secret", device_sign_secret),
         s.put_secret("device_dh_secret", device_dh.secret_key),
-        s.set_setting("identity_key", identity.public_key), s.set_setting("server", url),
+        s.set_setting("identity_key", identity_public), s.set_setting("server", url),
         s.set_setting("handle", parsed->key), s.set_setting("display_handle", parsed->display),
         s.set_setting("device_id", std::to_string(device_id))}) {
     if (!st) return st;
@@ -153,24 +152,117 @@ Result<std::unique_ptr<Messenger>> Messenger::init(const MessengerOptions& optio
   spk.pair = options.keys();
   spk.signature = sign(signed_prekey_message(parsed->key, device_id, device_dh.public_key, spk.id,
                                              spk.pair.public_key),
-                       identity.secret_key);
+                       identity_secret);
   if (Status st = s.put_secret("signed_prekey", spk.encode()); !st) return st;
+  return m;
+}
 
-  m->ws_ = WsClient::connect(parsed_url->port, parsed_url->options(options.connect));
-  if (!m->ws_) return Status(ErrorCode::kUnavailable, "cannot reach " + std::string(url));
+Result<std::unique_ptr<Messenger>> Messenger::init(const MessengerOptions& options,
+                                                   std::string_view url, std::string_view handle,
+                                                   std::uint32_t device_id,
+                                                   std::string_view invite) {
+  const SignKeyPair identity = new_sign_key_pair();
+  const SignKeyPair device = new_sign_key_pair();
+  auto prepared = prepare(options, url, handle, device_id, identity.public_key, identity.secret_key,
+                          device.secret_key);
+  if (!prepared) return prepared.status();
+  std::unique_ptr<Messenger> m = std::move(*prepared);
+  const auto parsed_url = ServerUrl::parse(url);
+  std::string error;
+  m->ws_ = WsClient::connect(parsed_url->port, parsed_url->options(options.connect), &error);
+  if (!m->ws_)
+    return Status(ErrorCode::kUnavailable, "cannot reach " + std::string(url) + ": " + error);
   json registration = {
-      {"handle", parsed->display},
+      {"handle", std::string(handle)},
       {"identity_key", b64(identity.public_key)},
       {"device",
        {{"id", device_id},
         {"key", b64(device.public_key)},
-        {"signature", b64(sign(device_binding_message(parsed->key, device_id, device.public_key),
+        {"signature", b64(sign(device_binding_message(m->handle_, device_id, device.public_key),
                                identity.secret_key))}}}};
   if (!invite.empty()) registration["invite"] = invite;
   if (auto r = m->call("register", registration); !r) return r.status();
   if (Status st = m->connect_and_login(); !st) return st;
   if (Status st = m->upload_keys(true, kOneTimePrekeys); !st) return st;
   return m;
+}
+
+Result<Messenger::DeviceLink> Messenger::add_device(std::uint32_t device_id) {
+  const auto identity_secret = store_->secret("identity_sign_secret");
+  const auto identity_public = store_->setting("identity_key");
+  if (!identity_secret || !identity_public) {
+    return Status(ErrorCode::kInternal, "this device does not hold the account's identity key");
+  }
+  const SignKeyPair device = new_sign_key_pair();
+  auto added =
+      call("device.add",
+           {{"device",
+             {{"id", device_id},
+              {"key", b64(device.public_key)},
+              {"signature", b64(sign(device_binding_message(handle_, device_id, device.public_key),
+                                     *identity_secret))}}}});
+  if (!added) return added.status();
+  DeviceLink link;
+  const std::string code_bytes = random_bytes(10);
+  std::string hex(2 * code_bytes.size() + 1, '\0');
+  sodium_bin2hex(hex.data(), hex.size(), reinterpret_cast<const unsigned char*>(code_bytes.data()),
+                 code_bytes.size());
+  hex.pop_back();
+  for (std::size_t i = 0; i < hex.size(); i += 4) {
+    if (i > 0) link.code += '-';
+    link.code += hex.substr(i, 4);
+  }
+  const std::string salt = Vault::new_salt();
+  auto vault = Vault::unlock(link.code, salt);
+  if (!vault) return Status(ErrorCode::kInternal, "not enough memory for the key derivation");
+  const std::string contents = labelled_fields(
+      "xchat-device-link-v1",
+      {store_->setting("server").value_or(""), store_->setting("display_handle").value_or(handle_),
+       u32_field(device_id), *identity_public, *identity_secret, device.secret_key});
+  link.package = salt + vault->seal(contents, "xchat-device-link-v1");
+  return link;
+}
+
+Result<std::unique_ptr<Messenger>> Messenger::link(const MessengerOptions& options,
+                                                   std::string_view package,
+                                                   std::string_view code) {
+  if (package.size() < Vault::kSaltBytes)
+    return Status(ErrorCode::kBadRequest, "not a device package");
+  auto vault = Vault::unlock(code, package.substr(0, Vault::kSaltBytes));
+  if (!vault) return Status(ErrorCode::kInternal, "not enough memory for the key derivation");
+  auto contents = vault->open(package.substr(Vault::kSaltBytes), "xchat-device-link-v1");
+  if (!contents) return Status(ErrorCode::kBadSignature, "wrong code, or not a device package");
+  ByteReader r(*contents);
+  if (r.take(21) != "xchat-device-link-v1" + std::string(1, '\0')) {
+    return Status(ErrorCode::kBadRequest, "not a device package");
+  }
+  const std::string url = r.sized(1024);
+  const std::string display = r.sized(64);
+  const std::string device = r.sized(4);
+  const std::string identity_public = r.sized(crypto_sign_PUBLICKEYBYTES);
+  std::string identity_secret = r.sized(crypto_sign_SECRETKEYBYTES);
+  std::string device_secret = r.sized(crypto_sign_SECRETKEYBYTES);
+  if (!r.at_end() || device.size() != 4)
+    return Status(ErrorCode::kBadRequest, "not a device package");
+  auto prepared = prepare(options, url, display, ByteReader(device).u32(), identity_public,
+                          identity_secret, device_secret);
+  sodium_memzero(identity_secret.data(), identity_secret.size());
+  sodium_memzero(device_secret.data(), device_secret.size());
+  if (!prepared) return prepared.status();
+  std::unique_ptr<Messenger> m = std::move(*prepared);
+  if (Status st = m->connect_and_login(); !st) return st;
+  if (Status st = m->upload_keys(true, kOneTimePrekeys); !st) return st;
+  return m;
+}
+
+std::vector<std::string> Messenger::requests() { return store_->requests(); }
+
+Status Messenger::answer_request(std::string_view handle, bool accept) {
+  const auto peer = canonical(handle);
+  if (!peer) return Status(ErrorCode::kInvalidHandle, "not a handle: " + std::string(handle));
+  auto r = call(accept ? "contacts.add" : "blocks.add", {{"handle", *peer}});
+  if (!r) return r.status();
+  return store_->remove_request(*peer);
 }
 
 Result<std::unique_ptr<Messenger>> Messenger::open(const MessengerOptions& options) {
@@ -555,6 +647,7 @@ void Messenger::handle_envelope(const json& envelope) {
         h.state = HistoryEntry::State::kSent;
       } else {
         if (store_->has_incoming(*from, message_id)) return;  // seen already
+        if (e.request) store_->add_request(*from);
         h.peer = *from;
         h.direction = HistoryEntry::Direction::kIn;
         h.state = HistoryEntry::State::kReceived;

@@ -75,6 +75,23 @@ class Messenger {
   // Opens the account in `home`, connects and logs in.
   static Result<std::unique_ptr<Messenger>> open(const MessengerOptions& options);
 
+  // Adding a device: the account's identity key must reach it. add_device() registers the
+  // new device with the server and returns a package with the keys it needs, sealed under
+  // a one-time code (Argon2id, so a stolen package resists guessing); link() on the new
+  // device opens it with the code and sets the device up.
+  struct DeviceLink {
+    std::string package;  // bytes, for a file the user carries over
+    std::string code;     // to type on the new device
+  };
+  Result<DeviceLink> add_device(std::uint32_t device_id);
+  static Result<std::unique_ptr<Messenger>> link(const MessengerOptions& options,
+                                                 std::string_view package, std::string_view code);
+
+  // Handles whose messages arrived as message requests and wait for accept or block.
+  std::vector<std::string> requests();
+  // Accept (they become a contact) or block a request's sender.
+  Status answer_request(std::string_view handle, bool accept);
+
   const std::string& handle() const { return handle_; }  // canonical
   std::uint32_t device_id() const { return device_id_; }
 
@@ -103,6 +120,11 @@ class Messenger {
 
  private:
   Messenger(MessengerOptions options, std::unique_ptr<LocalStore> store);
+  // A new device's store: the account keys given, fresh device keys made and stored.
+  static Result<std::unique_ptr<Messenger>> prepare(
+      const MessengerOptions& options, std::string_view url, std::string_view display_handle,
+      std::uint32_t device_id, std::string_view identity_public, std::string_view identity_secret,
+      std::string_view device_sign_secret);
 
   Status connect_and_login();
   Status upload_keys(bool with_identity, std::uint32_t one_time_count);

@@ -26,7 +26,8 @@ constexpr const char* kSchema =
     " direction INTEGER NOT NULL, message_id BLOB NOT NULL, timestamp INTEGER NOT NULL,"
     " peer_device INTEGER NOT NULL, sealed BLOB NOT NULL, state INTEGER NOT NULL);"
     "CREATE INDEX IF NOT EXISTS history_by_peer ON history (peer, id);"
-    "CREATE INDEX IF NOT EXISTS history_by_message ON history (message_id);";
+    "CREATE INDEX IF NOT EXISTS history_by_message ON history (message_id);"
+    "CREATE TABLE IF NOT EXISTS requests (handle TEXT PRIMARY KEY);";
 
 constexpr const char* kGetSetting = "SELECT value FROM settings WHERE name = ?1";
 constexpr const char* kPutSetting =
@@ -64,6 +65,10 @@ constexpr const char* kMark =
     "UPDATE history SET state = ?2 WHERE message_id = ?1 AND direction = 1 AND state < ?2";
 constexpr const char* kHasIncoming =
     "SELECT count(*) FROM history WHERE peer = ?1 AND message_id = ?2 AND direction = 0";
+
+constexpr const char* kAddRequest = "INSERT OR IGNORE INTO requests (handle) VALUES (?1)";
+constexpr const char* kRemoveRequest = "DELETE FROM requests WHERE handle = ?1";
+constexpr const char* kRequests = "SELECT handle FROM requests ORDER BY handle";
 
 constexpr std::string_view kCheckValue = "xchat-local-store-v1";
 
@@ -228,6 +233,21 @@ std::optional<std::string> LocalStore::pinned_identity(std::string_view handle) 
 
 Status LocalStore::pin_identity(std::string_view handle, std::string_view identity_key) {
   return db_->query(kPutIdentity).bind_text(1, handle).bind_blob(2, identity_key).run();
+}
+
+Status LocalStore::add_request(std::string_view handle) {
+  return db_->query(kAddRequest).bind_text(1, handle).run();
+}
+
+Status LocalStore::remove_request(std::string_view handle) {
+  return db_->query(kRemoveRequest).bind_text(1, handle).run();
+}
+
+std::vector<std::string> LocalStore::requests() {
+  std::vector<std::string> out;
+  auto q = db_->query(kRequests);
+  while (q.step()) out.push_back(q.column_text(0));
+  return out;
 }
 
 Status LocalStore::add_history(const HistoryEntry& e) {

@@ -64,6 +64,12 @@ class LocalStore {
   std::optional<std::string> pinned_identity(std::string_view handle);
   Status pin_identity(std::string_view handle, std::string_view identity_key);
 
+  // Message requests: handles not in our contacts whose messages are waiting for an
+  // answer (accept or block).
+  Status add_request(std::string_view handle);
+  Status remove_request(std::string_view handle);
+  std::vector<std::string> requests();
+
   Status add_history(const HistoryEntry& entry);
   // The last `limit` entries with `peer`, oldest first.
   std::vector<HistoryEntry> history(std::string_view peer, std::size_t limit);
