@@ -691,15 +691,25 @@ std::vector<HistoryEntry> Messenger::history(std::string_view peer, std::size_t 
   return store_->history(*key, limit);
 }
 
+Result<bool> Messenger::identity_changed(std::string_view handle) {
+  const auto peer = canonical(handle);
+  if (!peer) return Status(ErrorCode::kInvalidHandle, "not a handle: " + std::string(handle));
+  auto looked_up = call("user.lookup", {{"handle", *peer}});
+  if (!looked_up) return looked_up.status();
+  if (!looked_up->value("exists", false)) {
+    return Status(ErrorCode::kNotFound, *peer + " does not exist");
+  }
+  const auto pinned = store_->pinned_identity(*peer);
+  const std::string current = field_bytes(*looked_up, "identity_key");
+  note_identity(*peer, current);
+  return pinned.has_value() && *pinned != current;
+}
+
 Result<std::string> Messenger::safety_number(std::string_view handle) {
   const auto peer = canonical(handle);
   if (!peer) return Status(ErrorCode::kInvalidHandle, "not a handle: " + std::string(handle));
   if (!store_->pinned_identity(*peer)) {
-    auto looked_up = call("user.lookup", {{"handle", *peer}});
-    if (!looked_up) return looked_up.status();
-    if (!looked_up->value("exists", false))
-      return Status(ErrorCode::kNotFound, *peer + " does not exist");
-    note_identity(*peer, field_bytes(*looked_up, "identity_key"));
+    if (auto checked = identity_changed(*peer); !checked) return checked.status();
   }
   return client::safety_number(handle_, store_->setting("identity_key").value_or(""), *peer,
                                store_->pinned_identity(*peer).value_or(""));

@@ -106,6 +106,11 @@ class Messenger {
   // stores, acknowledges. Returns what happened, including events queued by earlier calls.
   std::vector<Event> receive(std::chrono::milliseconds wait);
 
+  // Asks the server for `handle`'s identity key now: true when it is not the one pinned
+  // (the new one is pinned, old sessions dropped, and an event queued), false when it is
+  // (or the handle is new to us: then it is pinned).
+  Result<bool> identity_changed(std::string_view handle);
+
   std::vector<HistoryEntry> history(std::string_view peer, std::size_t limit);
   // The safety number with `handle` (fetched and pinned if not known yet).
   Result<std::string> safety_number(std::string_view handle);

@@ -1,0 +1,212 @@
+// The xchat command-line client, driven as a user would drive it, against a real xchatd.
+#include <gtest/gtest.h>
+
+#include <nlohmann/json.hpp>
+#include <sstream>
+
+#include "integration/support/daemon.hpp"
+#include "support/temp_dir.hpp"
+
+namespace xchat::testing {
+namespace {
+
+using nlohmann::json;
+
+struct CliRun {
+  int exit_code = -1;
+  std::string output;  // stdout and stderr together
+
+  // The JSON objects among the output lines.
+  std::vector<json> objects() const {
+    std::vector<json> out;
+    std::istringstream lines(output);
+    std::string line;
+    while (std::getline(lines, line)) {
+      auto j = json::parse(line, nullptr, false);
+      if (j.is_object()) out.push_back(std::move(j));
+    }
+    return out;
+  }
+  std::vector<std::string> messages() const {
+    std::vector<std::string> out;
+    for (const auto& j : objects()) {
+      if (j.value("event", "") == "message") out.push_back(j.value("text", ""));
+    }
+    return out;
+  }
+};
+
+class CliTest : public ::testing::Test {
+ protected:
+  std::string url() const { return "ws://127.0.0.1:" + std::to_string(daemon_.port()) + "/v1/ws"; }
+
+  // `xchat --home HOME ARGS...` with the passphrase in the environment, bounded in time;
+  // `input` is fed to its standard input.
+  CliRun xchat(const std::string& home, const std::vector<std::string>& args,
+            const std::string& input = "", const std::string& passphrase = "") {
+    std::string command =
+        "printf '%s' \"$XCHAT_INPUT\" | XCHAT_PASSPHRASE=\"$XCHAT_PASS\" "
+        "/usr/bin/timeout 60 \"$XCHAT_BIN\" --home \"$XCHAT_HOME_DIR\"";
+    for (const auto& a : args) {
+      command += " '";
+      for (const char c : a) command += c == '\'' ? std::string("'\\''") : std::string(1, c);
+      command += "'";
+    }
+    CliRun r;
+    r.exit_code = run_command({"/usr/bin/env", "XCHAT_INPUT=" + input,
+                               "XCHAT_PASS=" + (passphrase.empty() ? "pass " + home : passphrase),
+                               std::string("XCHAT_BIN=") + XCHAT_CLI_BINARY,
+                               "XCHAT_HOME_DIR=" + dir_.file(home), "/bin/sh", "-c", command},
+                              &r.output);
+    return r;
+  }
+
+  void init(const std::string& home, const std::string& handle) {
+    const CliRun r = xchat(home, {"init", "--server", url(), "--handle", handle});
+    ASSERT_EQ(r.exit_code, 0) << r.output;
+  }
+
+  // Listens for up to `seconds`, as JSON.
+  CliRun listen(const std::string& home, int seconds = 2) {
+    return xchat(home, {"--json", "listen", "--seconds", std::to_string(seconds)});
+  }
+
+  Daemon daemon_;
+  TempDir dir_{"xchat-cli"};
+};
+
+TEST_F(CliTest, TwoUsersChatBothWaysWithReceipts) {
+  init("alice", "@Alice");
+  init("bob", "@Bob");
+  CliRun sent = xchat("alice", {"send", "@bob", "hello", "bob"});
+  ASSERT_EQ(sent.exit_code, 0) << sent.output;
+  EXPECT_NE(sent.output.find("sent to @bob (1 device)"), std::string::npos) << sent.output;
+
+  const CliRun bob = listen("bob");
+  EXPECT_EQ(bob.exit_code, 0) << bob.output;
+  EXPECT_EQ(bob.messages(), std::vector<std::string>({"hello bob"})) << bob.output;
+
+  ASSERT_EQ(xchat("bob", {"send", "@Alice", "hi alice"}).exit_code, 0);
+  const CliRun alice = listen("alice");
+  EXPECT_EQ(alice.messages(), std::vector<std::string>({"hi alice"})) << alice.output;
+  // Bob's listen read Alice's message and said so.
+  bool read_receipt = false;
+  for (const auto& j : alice.objects()) {
+    read_receipt |= j.value("event", "") == "receipt" && j.value("state", "") == "read";
+  }
+  EXPECT_TRUE(read_receipt) << alice.output;
+
+  const CliRun history = xchat("alice", {"--json", "history", "@bob"});
+  ASSERT_EQ(history.exit_code, 0) << history.output;
+  const auto lines = history.objects();
+  ASSERT_EQ(lines.size(), 2u) << history.output;
+  EXPECT_EQ(lines[0].value("text", ""), "hello bob");
+  EXPECT_EQ(lines[0].value("state", ""), "read");
+  EXPECT_EQ(lines[1].value("text", ""), "hi alice");
+  EXPECT_EQ(lines[1].value("direction", ""), "in");
+}
+
+TEST_F(CliTest, ChatSendsEachLineTyped) {
+  init("alice", "@alice");
+  init("bob", "@bob");
+  const CliRun chat = xchat("alice", {"chat", "@bob"}, "first line\nsecond line\n");
+  EXPECT_EQ(chat.exit_code, 0) << chat.output;
+  EXPECT_EQ(listen("bob").messages(), std::vector<std::string>({"first line", "second line"}));
+}
+
+TEST_F(CliTest, ThreeDevicesAllSeeTheConversation) {
+  init("alice1", "@alice");
+  init("bob", "@bob");
+  const CliRun added = xchat("alice1", {"--json", "devices", "add", "2", "--out", dir_.file("link")});
+  ASSERT_EQ(added.exit_code, 0) << added.output;
+  ASSERT_EQ(added.objects().size(), 1u) << added.output;
+  const std::string code = added.objects()[0].value("code", "");
+  const CliRun linked = xchat("alice2", {"init", "--link", dir_.file("link"), "--code", code});
+  ASSERT_EQ(linked.exit_code, 0) << linked.output;
+
+  ASSERT_EQ(xchat("alice1", {"send", "@bob", "from device one"}).exit_code, 0);
+  EXPECT_EQ(listen("bob").messages(), std::vector<std::string>({"from device one"}));
+  const CliRun copy = listen("alice2");
+  ASSERT_EQ(copy.messages(), std::vector<std::string>({"from device one"})) << copy.output;
+  EXPECT_TRUE(copy.objects()[0].value("from_me", false) ||
+              copy.objects()[1].value("from_me", false));
+
+  ASSERT_EQ(xchat("bob", {"send", "@alice", "to every device"}).exit_code, 0);
+  EXPECT_EQ(listen("alice1").messages(), std::vector<std::string>({"to every device"}));
+  EXPECT_EQ(listen("alice2").messages(), std::vector<std::string>({"to every device"}));
+
+  const CliRun devices = xchat("alice2", {"devices", "list"});
+  EXPECT_NE(devices.output.find("device 1"), std::string::npos) << devices.output;
+  EXPECT_NE(devices.output.find("device 2 (this one)"), std::string::npos) << devices.output;
+}
+
+TEST_F(CliTest, RequestsAndBlocksAsAUserSeesThem) {
+  init("alice", "@alice");
+  init("mallory", "@mallory");
+  init("bob", "@bob");
+  ASSERT_EQ(xchat("mallory", {"send", "@bob", "spam"}).exit_code, 0);
+  ASSERT_EQ(xchat("alice", {"send", "@bob", "it's alice"}).exit_code, 0);
+  const CliRun shown = xchat("bob", {"listen", "--seconds", "2"});
+  EXPECT_NE(shown.output.find("@mallory (request): spam"), std::string::npos) << shown.output;
+  const CliRun pending = xchat("bob", {"requests"});
+  EXPECT_NE(pending.output.find("@alice"), std::string::npos) << pending.output;
+  EXPECT_NE(pending.output.find("@mallory"), std::string::npos) << pending.output;
+
+  ASSERT_EQ(xchat("bob", {"requests", "accept", "@alice"}).exit_code, 0);
+  ASSERT_EQ(xchat("bob", {"requests", "block", "@mallory"}).exit_code, 0);
+  EXPECT_EQ(xchat("bob", {"requests"}).output, "");
+  const CliRun contacts = xchat("bob", {"contacts", "list"});
+  EXPECT_EQ(contacts.output, "@alice\n");
+
+  ASSERT_EQ(xchat("mallory", {"send", "@bob", "more spam"}).exit_code, 0);
+  ASSERT_EQ(xchat("alice", {"send", "@bob", "thanks"}).exit_code, 0);
+  const CliRun later = listen("bob");
+  EXPECT_EQ(later.messages(), std::vector<std::string>({"thanks"})) << later.output;
+  for (const auto& j : later.objects()) {
+    if (j.value("event", "") == "message") {
+      EXPECT_FALSE(j.value("request", true));
+    }
+  }
+}
+
+TEST_F(CliTest, AChangedIdentityKeyIsShownBeforeTheMessageGoes) {
+  init("alice", "@alice");
+  init("bob", "@bob");
+  ASSERT_EQ(xchat("alice", {"send", "@bob", "first"}).exit_code, 0);
+  ASSERT_EQ(daemon_.admin({"account", "delete", "@bob"}), 0);
+  init("impostor", "@bob");
+  const CliRun second = xchat("alice", {"send", "@bob", "second"});
+  ASSERT_EQ(second.exit_code, 0) << second.output;
+  const auto warning = second.output.find("identity key has changed");
+  ASSERT_NE(warning, std::string::npos) << second.output;
+  EXPECT_LT(warning, second.output.find("sent to @bob")) << second.output;
+
+  const CliRun fingerprint = xchat("alice", {"fingerprint", "@bob"});
+  EXPECT_EQ(fingerprint.exit_code, 0) << fingerprint.output;
+  EXPECT_NE(fingerprint.output.find("Safety number with @bob"), std::string::npos);
+}
+
+TEST_F(CliTest, ExitCodesSayWhatWentWrong) {
+  init("alice", "@alice");
+  const CliRun nobody = xchat("alice", {"send", "@nobody", "hello?"});
+  EXPECT_EQ(nobody.exit_code, 2) << nobody.output;
+  EXPECT_NE(nobody.output.find("not_found"), std::string::npos) << nobody.output;
+
+  const CliRun wrong = xchat("alice", {"history", "@bob"}, "", "not the passphrase");
+  EXPECT_EQ(wrong.exit_code, 4) << wrong.output;
+  EXPECT_NE(wrong.output.find("wrong passphrase"), std::string::npos) << wrong.output;
+
+  const CliRun usage = xchat("alice", {"send"});
+  EXPECT_EQ(usage.exit_code, 1) << usage.output;
+
+  const CliRun taken = xchat("other", {"init", "--server", url(), "--handle", "@alice"});
+  EXPECT_EQ(taken.exit_code, 2) << taken.output;
+  EXPECT_NE(taken.output.find("handle_taken"), std::string::npos) << taken.output;
+
+  daemon_.stop();
+  const CliRun unreachable = xchat("alice", {"history", "@bob"});
+  EXPECT_EQ(unreachable.exit_code, 3) << unreachable.output;
+}
+
+}  // namespace
+}  // namespace xchat::testing
