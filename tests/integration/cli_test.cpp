@@ -43,7 +43,7 @@ class CliTest : public ::testing::Test {
   // `xchat --home HOME ARGS...` with the passphrase in the environment, bounded in time;
   // `input` is fed to its standard input.
   CliRun xchat(const std::string& home, const std::vector<std::string>& args,
-            const std::string& input = "", const std::string& passphrase = "") {
+               const std::string& input = "", const std::string& passphrase = "") {
     std::string command =
         "printf '%s' \"$XCHAT_INPUT\" | XCHAT_PASSPHRASE=\"$XCHAT_PASS\" "
         "/usr/bin/timeout 60 \"$XCHAT_BIN\" --home \"$XCHAT_HOME_DIR\"";
@@ -114,26 +114,41 @@ TEST_F(CliTest, ChatSendsEachLineTyped) {
   EXPECT_EQ(listen("bob").messages(), std::vector<std::string>({"first line", "second line"}));
 }
 
-TEST_F(CliTest, ThreeDevicesAllSeeTheConversation) {
+TEST_F(CliTest, ThreeDevicesOfOneAccountAllSeeTheConversation) {
   init("alice1", "@alice");
   init("bob", "@bob");
-  const CliRun added = xchat("alice1", {"--json", "devices", "add", "2", "--out", dir_.file("link")});
+  const CliRun added =
+      xchat("alice1", {"--json", "devices", "add", "2", "--out", dir_.file("link")});
   ASSERT_EQ(added.exit_code, 0) << added.output;
   ASSERT_EQ(added.objects().size(), 1u) << added.output;
   const std::string code = added.objects()[0].value("code", "");
   const CliRun linked = xchat("alice2", {"init", "--link", dir_.file("link"), "--code", code});
   ASSERT_EQ(linked.exit_code, 0) << linked.output;
+  const CliRun added3 =
+      xchat("alice2", {"--json", "devices", "add", "3", "--out", dir_.file("link3")});
+  ASSERT_EQ(added3.exit_code, 0) << added3.output;
+  ASSERT_EQ(xchat("alice3", {"init", "--link", dir_.file("link3"), "--code",
+                             added3.objects().at(0).value("code", "")})
+                .exit_code,
+            0);
 
   ASSERT_EQ(xchat("alice1", {"send", "@bob", "from device one"}).exit_code, 0);
   EXPECT_EQ(listen("bob").messages(), std::vector<std::string>({"from device one"}));
-  const CliRun copy = listen("alice2");
-  ASSERT_EQ(copy.messages(), std::vector<std::string>({"from device one"})) << copy.output;
-  EXPECT_TRUE(copy.objects()[0].value("from_me", false) ||
-              copy.objects()[1].value("from_me", false));
+  for (const char* device : {"alice2", "alice3"}) {
+    const CliRun copy = listen(device);
+    ASSERT_EQ(copy.messages(), std::vector<std::string>({"from device one"})) << copy.output;
+    for (const auto& j : copy.objects()) {
+      if (j.value("event", "") == "message") {
+        EXPECT_TRUE(j.value("from_me", false));
+        EXPECT_EQ(j.value("peer", ""), "@bob");
+      }
+    }
+  }
 
   ASSERT_EQ(xchat("bob", {"send", "@alice", "to every device"}).exit_code, 0);
-  EXPECT_EQ(listen("alice1").messages(), std::vector<std::string>({"to every device"}));
-  EXPECT_EQ(listen("alice2").messages(), std::vector<std::string>({"to every device"}));
+  for (const char* device : {"alice1", "alice2", "alice3"}) {
+    EXPECT_EQ(listen(device).messages(), std::vector<std::string>({"to every device"})) << device;
+  }
 
   const CliRun devices = xchat("alice2", {"devices", "list"});
   EXPECT_NE(devices.output.find("device 1"), std::string::npos) << devices.output;

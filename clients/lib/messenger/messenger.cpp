@@ -4,6 +4,7 @@
 
 #include <algorithm>
 #include <set>
+#include <thread>
 
 #include "crypto/byte_reader.hpp"
 #include "crypto/safety_number.hpp"
@@ -305,6 +306,29 @@ Status Messenger::connect_and_login() {
   return login ? Status::ok() : login.status();
 }
 
+Status Messenger::ensure_connected() {
+  constexpr std::chrono::milliseconds kFirstBackoff{250};
+  constexpr std::chrono::milliseconds kMaxBackoff{30000};
+  if (ws_ && ws_->is_open()) return Status::ok();
+  const auto now = std::chrono::steady_clock::now();
+  if (now < next_attempt_) {
+    return Status(ErrorCode::kUnavailable, "not connected to the server; retrying shortly");
+  }
+  Status s = connect_and_login();
+  if (s) {
+    backoff_ = kFirstBackoff;
+    return s;
+  }
+  if (ws_) ws_->close();
+  ws_.reset();
+  // Jitter (up to a quarter) keeps many clients from coming back in step after an outage.
+  const auto jitter = std::chrono::milliseconds(
+      randombytes_uniform(static_cast<std::uint32_t>(backoff_.count() / 4 + 1)));
+  next_attempt_ = now + backoff_ + jitter;
+  backoff_ = std::min(backoff_ * 2, kMaxBackoff);
+  return s;
+}
+
 Status Messenger::upload_keys(bool with_identity, std::uint32_t one_time_count) {
   json upload = json::object();
   if (with_identity) {
@@ -316,17 +340,25 @@ Status Messenger::upload_keys(bool with_identity, std::uint32_t one_time_count) 
     upload["signed_prekey"] = {
         {"id", spk->id}, {"key", b64(spk->pair.public_key)}, {"signature", b64(spk->signature)}};
   }
+  // Stored before they are published, so that no prekey the server hands out is unknown
+  // here; taken back if the server refuses them (a stale prekeys_low, say, that would take
+  // the device over its limit).
   json prekeys = json::array();
-  std::uint32_t id = store_->highest_one_time_prekey_id();
-  for (std::uint32_t i = 0; i < one_time_count; ++i) {
+  const std::uint32_t first = store_->highest_one_time_prekey_id() + 1;
+  for (std::uint32_t id = first; id < first + one_time_count; ++id) {
     const X25519KeyPair pair = options_.keys();
-    ++id;
     if (Status st = store_->put_one_time_prekey(id, pair.secret_key); !st) return st;
     prekeys.push_back({{"id", id}, {"key", b64(pair.public_key)}});
   }
   upload["one_time_prekeys"] = std::move(prekeys);
   auto r = call("keys.upload", std::move(upload));
-  return r ? Status::ok() : r.status();
+  if (!r) {
+    for (std::uint32_t id = first; id < first + one_time_count; ++id) {
+      store_->remove_one_time_prekey(id);
+    }
+    return r.status();
+  }
+  return Status::ok();
 }
 
 const X25519KeyPair* Messenger::cached_prekey(std::map<std::uint32_t, X25519KeyPair>& cache,
@@ -444,6 +476,7 @@ Result<json> Messenger::seal_for(const std::string& handle, bool own, Content co
 
 Result<Sent> Messenger::send_content(const std::string& to, ContentType type, std::string body,
                                      bool ephemeral, bool with_sync) {
+  if (Status s = ensure_connected(); !s) return s;
   Content content;
   content.type = type;
   content.timestamp_ms = now_ms();
@@ -524,6 +557,14 @@ std::vector<Event> Messenger::receive(std::chrono::milliseconds wait) {
   const auto deadline = std::chrono::steady_clock::now() + wait;
   bool handled = false;
   for (;;) {
+    if (!ws_ || !ws_->is_open()) {
+      if (!ensure_connected()) {
+        const auto until = std::min(deadline, next_attempt_);
+        if (until <= std::chrono::steady_clock::now()) break;
+        std::this_thread::sleep_until(until);
+        continue;
+      }
+    }
     // Pushes that arrived while we waited for a reply come first.
     while (ws_ && !ws_->pushes().empty()) {
       json push = std::move(ws_->pushes().front());
@@ -532,7 +573,8 @@ std::vector<Event> Messenger::receive(std::chrono::milliseconds wait) {
       handled = true;
     }
     const auto now = std::chrono::steady_clock::now();
-    if (!ws_ || !ws_->is_open() || now >= deadline) break;
+    if (now >= deadline) break;
+    if (!ws_ || !ws_->is_open()) continue;  // lost while handling: reconnect above
     // Once something came, only what follows it closely belongs to this round.
     const auto left = std::chrono::duration_cast<std::chrono::milliseconds>(deadline - now);
     auto frame = ws_->read_json(handled ? std::min(left, std::chrono::milliseconds(200)) : left);

@@ -63,8 +63,9 @@ struct Sent {
 // docs/crypto.md. It keeps its keys and sessions in the LocalStore, talks to xchatd over
 // one WebSocket, encrypts every message for every device of the recipient (and a copy for
 // each of our other devices), retries a send whose device list was stale, decrypts what
-// arrives, stores it, acknowledges it and answers it with delivery receipts. Blocking;
-// not thread-safe: one owner.
+// arrives, stores it, acknowledges it and answers it with delivery receipts. A lost
+// connection is re-established (with backoff) by the next send or receive. Blocking; not
+// thread-safe: one owner.
 class Messenger {
  public:
   // Creates the account: keys, registration, login, key upload. `home` must not hold an
@@ -132,6 +133,9 @@ class Messenger {
       std::string_view device_sign_secret);
 
   Status connect_and_login();
+  // Reconnects after a lost connection, no sooner than the backoff allows (250 ms,
+  // doubling to 30 s, with jitter, reset by a successful login).
+  Status ensure_connected();
   Status upload_keys(bool with_identity, std::uint32_t one_time_count);
   LocalDevice local_device();
   const X25519KeyPair* cached_prekey(std::map<std::uint32_t, X25519KeyPair>& cache,
@@ -156,6 +160,8 @@ class Messenger {
   std::map<std::uint32_t, X25519KeyPair> signed_prekeys_;
   std::map<std::uint32_t, X25519KeyPair> one_time_prekeys_;
   std::int64_t next_id_ = 1;
+  std::chrono::steady_clock::time_point next_attempt_{};
+  std::chrono::milliseconds backoff_{250};
 };
 
 }  // namespace xchat::client
