@@ -330,6 +330,24 @@ TEST_F(ClientMessengerTest, AfterTheServerRestartsTheClientReconnectsAndCarriesO
             std::vector<std::string>({"after the restart"}));
 }
 
+// A newer login of the same device ends the older session (4409), and the older one does
+// not fight back by reconnecting.
+TEST_F(ClientMessengerTest, ASessionReplacedElsewhereDoesNotReconnect) {
+  auto first = init("alice", "@alice");
+  auto bob = init("bob", "@bob");
+  ASSERT_TRUE(first && bob);
+  auto second = open("alice");
+  ASSERT_NE(second, nullptr);
+  first->receive(std::chrono::milliseconds(1500));  // sees the 4409; must not log in again
+  ASSERT_TRUE(bob->send_text("@alice", "which one of you?"));
+  EXPECT_EQ(texts(until(*second, Event::Kind::kMessage)),
+            std::vector<std::string>({"which one of you?"}));
+  auto refused = first->send_text("@bob", "me?");
+  ASSERT_FALSE(refused);
+  EXPECT_NE(refused.status().message().find("somewhere else"), std::string::npos)
+      << refused.status().message();
+}
+
 TEST_F(ClientMessengerTest, AWrongPassphraseOpensNothing) {
   ASSERT_NE(init("alice", "@alice"), nullptr);
   MessengerOptions o = options("alice");

@@ -310,6 +310,14 @@ Status Messenger::ensure_connected() {
   constexpr std::chrono::milliseconds kFirstBackoff{250};
   constexpr std::chrono::milliseconds kMaxBackoff{30000};
   if (ws_ && ws_->is_open()) return Status::ok();
+  // 4409: this device logged in on another connection; 4403: the account or device was
+  // suspended or removed. Both are decisions made elsewhere: coming back would undo them.
+  if (ws_ && (ws_->close_code() == 4409 || ws_->close_code() == 4403)) {
+    return Status(ErrorCode::kUnavailable,
+                  ws_->close_code() == 4409
+                      ? "this device connected from somewhere else; this session ended"
+                      : "the server ended this session (account or device suspended or removed)");
+  }
   const auto now = std::chrono::steady_clock::now();
   if (now < next_attempt_) {
     return Status(ErrorCode::kUnavailable, "not connected to the server; retrying shortly");

@@ -222,6 +222,7 @@ class Client : public WsClient {
   }
 
   bool is_open() const override { return open_; }
+  std::optional<int> close_code() const override { return close_code_; }
 
  private:
   websocket::stream<Stream> ws_;

@@ -51,6 +51,8 @@ class WsClient {
   // Sends a close frame with `code` and waits for the server's.
   virtual void close(int code = 1000) = 0;
   virtual bool is_open() const = 0;
+  // The close code the server sent, once it has closed the connection with one.
+  virtual std::optional<int> close_code() const = 0;
 
   // Next frame parsed as JSON (nullopt on timeout, close or bad JSON).
   std::optional<nlohmann::json> read_json(std::chrono::milliseconds timeout = 10s);
