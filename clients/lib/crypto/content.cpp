@@ -1,6 +1,7 @@
 #include "crypto/content.hpp"
 
 #include "crypto/byte_reader.hpp"
+#include "xchat/handle.hpp"
 #include "xchat/signing.hpp"
 
 namespace xchat::client {
@@ -8,7 +9,6 @@ namespace xchat::client {
 namespace {
 
 constexpr std::string_view kLabel = "xchat-content-v1";
-constexpr std::size_t kMaxHandleBytes = 64;
 constexpr std::size_t kMessageIdBytes = 16;
 constexpr std::size_t kMaxBodyBytes = 1 << 20;
 
@@ -32,27 +32,20 @@ std::string Content::encode() const {
 
 std::optional<Content> Content::decode(std::string_view bytes) {
   ByteReader r(bytes);
-  if (r.take(kLabel.size()) != kLabel || r.take(1) != std::string(1, '\0')) return std::nullopt;
+  r.expect_label(kLabel);
   Content c;
-  const std::string type = r.sized(1);
-  const std::string timestamp = r.sized(8);
-  c.sender_handle = r.sized(kMaxHandleBytes);
-  const std::string device = r.sized(4);
-  c.message_id = r.sized(kMessageIdBytes);
-  c.recipient = r.sized(kMaxHandleBytes);
+  const auto type = r.field_integer(1);
+  c.timestamp_ms = static_cast<std::int64_t>(r.field_integer(8));
+  c.sender_handle = r.sized(kMaxHandleFieldBytes);
+  c.sender_device = r.field_u32();
+  c.message_id = r.field(kMessageIdBytes);
+  c.recipient = r.sized(kMaxHandleFieldBytes);
   c.body = r.sized(kMaxBodyBytes);
-  if (!r.at_end() || type.size() != 1 || timestamp.size() != 8 || device.size() != 4 ||
-      c.message_id.size() != kMessageIdBytes) {
+  if (!r.at_end() || type < static_cast<std::uint8_t>(ContentType::kText) ||
+      type > static_cast<std::uint8_t>(ContentType::kControl)) {
     return std::nullopt;
   }
-  const auto t = static_cast<std::uint8_t>(type[0]);
-  if (t < static_cast<std::uint8_t>(ContentType::kText) ||
-      t > static_cast<std::uint8_t>(ContentType::kControl)) {
-    return std::nullopt;
-  }
-  c.type = static_cast<ContentType>(t);
-  c.timestamp_ms = static_cast<std::int64_t>(ByteReader(timestamp).big_endian(8));
-  c.sender_device = ByteReader(device).u32();
+  c.type = static_cast<ContentType>(type);
   return c;
 }
 

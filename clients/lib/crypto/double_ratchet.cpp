@@ -25,13 +25,6 @@ void wipe_string(std::string& s) {
   s.clear();
 }
 
-std::uint32_t read_u32(std::string_view b) {
-  return (std::uint32_t{static_cast<unsigned char>(b[0])} << 24) |
-         (std::uint32_t{static_cast<unsigned char>(b[1])} << 16) |
-         (std::uint32_t{static_cast<unsigned char>(b[2])} << 8) |
-         std::uint32_t{static_cast<unsigned char>(b[3])};
-}
-
 // KDF_RK: HKDF-SHA-256 with the root key as salt; 64 bytes: the new root key, then the new
 // chain key.
 std::pair<std::string, std::string> kdf_root(std::string_view root_key, std::string_view dh_out) {
@@ -97,10 +90,11 @@ std::string RatchetHeader::encode() const {
 
 std::optional<RatchetHeader> RatchetHeader::decode(std::string_view bytes) {
   if (bytes.size() != kBytes) return std::nullopt;
+  ByteReader r(bytes);
   RatchetHeader h;
-  h.dh.assign(bytes.substr(0, kX25519Bytes));
-  h.previous_chain_length = read_u32(bytes.substr(kX25519Bytes, 4));
-  h.message_number = read_u32(bytes.substr(kX25519Bytes + 4, 4));
+  h.dh = r.take(kX25519Bytes);
+  h.previous_chain_length = r.u32();
+  h.message_number = r.u32();
   return h;
 }
 
@@ -171,13 +165,11 @@ std::string DoubleRatchet::serialize() const {
 std::optional<DoubleRatchet> DoubleRatchet::deserialize(std::string_view bytes,
                                                         KeyPairSource keys) {
   ByteReader r(bytes);
-  if (r.take(kStateLabel.size()) != kStateLabel || r.take(1) != std::string(1, '\0')) {
-    return std::nullopt;
-  }
+  if (!r.expect_label(kStateLabel)) return std::nullopt;
   std::string associated_data = r.sized(kMaxStateField);
   RatchetLimits limits;
-  limits.max_skip = ByteReader(r.sized(4)).u32();
-  limits.max_stored = ByteReader(r.sized(4)).u32();
+  limits.max_skip = r.field_u32();
+  limits.max_stored = r.field_u32();
   DoubleRatchet d(std::move(associated_data), std::move(keys), limits);
   const std::string sending_public = r.sized(kX25519Bytes);
   std::string sending_secret = r.sized(kX25519Bytes);
@@ -188,9 +180,9 @@ std::optional<DoubleRatchet> DoubleRatchet::deserialize(std::string_view bytes,
   d.root_key_ = r.sized(kKeyBytes);
   d.sending_chain_ = r.sized(kKeyBytes);
   d.receiving_chain_ = r.sized(kKeyBytes);
-  d.sent_ = ByteReader(r.sized(4)).u32();
-  d.received_ = ByteReader(r.sized(4)).u32();
-  d.previous_sent_ = ByteReader(r.sized(4)).u32();
+  d.sent_ = r.field_u32();
+  d.received_ = r.field_u32();
+  d.previous_sent_ = r.field_u32();
   const std::string skipped_bytes = r.sized(kMaxStateField);
   const std::string retired_bytes = r.sized(kMaxStateField);
   ByteReader skipped(skipped_bytes);
@@ -200,8 +192,7 @@ std::optional<DoubleRatchet> DoubleRatchet::deserialize(std::string_view bytes,
     return std::nullopt;
   }
   while (skipped.ok() && !skipped.rest().empty()) {
-    std::pair<std::string, std::uint32_t> id{skipped.sized(kX25519Bytes),
-                                             ByteReader(skipped.sized(4)).u32()};
+    std::pair<std::string, std::uint32_t> id{skipped.sized(kX25519Bytes), skipped.field_u32()};
     std::string key = skipped.sized(kKeyBytes);
     if (!skipped.ok()) return std::nullopt;
     d.skipped_[id] = std::move(key);

@@ -3,6 +3,7 @@
 #include <sodium.h>
 
 #include "crypto/byte_reader.hpp"
+#include "xchat/handle.hpp"
 #include "xchat/signing.hpp"
 
 namespace xchat::client {
@@ -11,7 +12,6 @@ namespace {
 
 constexpr char kPrekeyKind = 0x01;
 constexpr char kMessageKind = 0x02;
-constexpr std::size_t kMaxHandleBytes = 64;
 
 std::string encode_certificate(const DeviceCertificate& c) {
   return u32_field(static_cast<std::uint32_t>(c.party.handle_key.size())) + c.party.handle_key +
@@ -31,7 +31,7 @@ std::optional<PrekeyMessage> decode_prekey_message(std::string_view sealed) {
   if (sealed.empty() || sealed[0] != kPrekeyKind) return std::nullopt;
   ByteReader r(sealed.substr(1));
   PrekeyMessage m;
-  m.sender.party.handle_key = r.sized(kMaxHandleBytes);
+  m.sender.party.handle_key = r.sized(kMaxHandleFieldBytes);
   m.sender.party.device_id = r.u32();
   m.sender.party.identity_sign_key = r.take(crypto_sign_PUBLICKEYBYTES);
   m.sender.party.identity_dh_key = r.take(kX25519Bytes);
@@ -119,12 +119,10 @@ std::string Session::serialize() const {
 
 std::optional<Session> Session::deserialize(std::string_view bytes, KeyPairSource keys) {
   ByteReader r(bytes);
-  if (r.take(kStateLabel.size()) != kStateLabel || r.take(1) != std::string(1, '\0')) {
-    return std::nullopt;
-  }
+  if (!r.expect_label(kStateLabel)) return std::nullopt;
   Party peer;
-  peer.handle_key = r.sized(kMaxHandleBytes);
-  peer.device_id = ByteReader(r.sized(4)).u32();
+  peer.handle_key = r.sized(kMaxHandleFieldBytes);
+  peer.device_id = r.field_u32();
   peer.identity_sign_key = r.sized(crypto_sign_PUBLICKEYBYTES);
   peer.identity_dh_key = r.sized(kX25519Bytes);
   std::string pending = r.sized(kMaxStateField);
@@ -139,8 +137,8 @@ std::optional<Session> Session::deserialize(std::string_view bytes, KeyPairSourc
 
 std::string Session::encrypt(std::string_view plaintext) {
   const std::string body = ratchet_.encrypt(plaintext);
-  std::string sealed = pending_prekey_prefix_.empty() ? std::string(1, kMessageKind)
-                                                      : pending_prekey_prefix_;
+  std::string sealed =
+      pending_prekey_prefix_.empty() ? std::string(1, kMessageKind) : pending_prekey_prefix_;
   return sealed.append(body);
 }
 

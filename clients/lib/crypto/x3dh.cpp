@@ -2,6 +2,7 @@
 
 #include <sodium.h>
 
+#include "crypto/ed25519.hpp"  // the core's (src/crypto), as the server verifies
 #include "crypto/hkdf.hpp"
 #include "xchat/signing.hpp"
 
@@ -41,16 +42,12 @@ CryptoResult<X3dhSecret> derive(std::initializer_list<std::optional<std::string>
 }  // namespace
 
 bool DeviceCertificate::verify() const {
-  if (!party_well_formed(party) || signed_prekey.size() != kX25519Bytes ||
-      signature.size() != crypto_sign_BYTES) {
-    return false;
-  }
-  const std::string message = signed_prekey_message(
-      party.handle_key, party.device_id, party.identity_dh_key, signed_prekey_id, signed_prekey);
-  return crypto_sign_verify_detached(
-             reinterpret_cast<const unsigned char*>(signature.data()),
-             reinterpret_cast<const unsigned char*>(message.data()), message.size(),
-             reinterpret_cast<const unsigned char*>(party.identity_sign_key.data())) == 0;
+  if (!party_well_formed(party) || signed_prekey.size() != kX25519Bytes) return false;
+  return crypto::ed25519_verify(
+      signature,
+      signed_prekey_message(party.handle_key, party.device_id, party.identity_dh_key,
+                            signed_prekey_id, signed_prekey),
+      party.identity_sign_key);
 }
 
 X3dhSecret::~X3dhSecret() {
