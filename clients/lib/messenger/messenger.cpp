@@ -7,6 +7,7 @@
 #include <thread>
 
 #include "crypto/byte_reader.hpp"
+#include "crypto/random.hpp"  // the core's (src/crypto)
 #include "crypto/safety_number.hpp"
 #include "xchat/base64.hpp"
 #include "xchat/error_code.hpp"
@@ -26,12 +27,8 @@ constexpr int kSendAttempts = 4;  // a send, then up to three device-list refres
 constexpr std::size_t kMessageIdBytes = 16;
 constexpr std::uint8_t kReceiptDelivered = 1;
 constexpr std::uint8_t kReceiptRead = 2;
-
-std::string random_bytes(std::size_t n) {
-  std::string out(n, '\0');
-  randombytes_buf(out.data(), out.size());
-  return out;
-}
+constexpr std::string_view kDeviceLinkLabel = "xchat-device-link-v1";
+constexpr std::size_t kMaxUrlBytes = 1024;
 
 std::string sign(std::string_view message, std::string_view secret_key) {
   std::string signature(crypto_sign_BYTES, '\0');
@@ -54,13 +51,31 @@ SignKeyPair new_sign_key_pair() {
   return pair;
 }
 
-std::optional<std::string> canonical(std::string_view handle) {
+std::string b64(std::string_view bytes) { return base64_encode(bytes); }
+
+// The canonical form of a handle the user typed.
+Result<std::string> canonical(std::string_view handle) {
   auto parsed = parse_handle(handle);
-  if (!parsed) return std::nullopt;
+  if (!parsed) return Status(ErrorCode::kInvalidHandle, "not a handle: " + std::string(handle));
   return parsed->key;
 }
 
-std::string b64(std::string_view bytes) { return base64_encode(bytes); }
+// The "device" object of register and device.add: the device key, vouched for by the
+// account's identity key.
+json device_binding(const std::string& handle_key, std::uint32_t device_id,
+                    const SignKeyPair& device, std::string_view identity_secret) {
+  return {{"id", device_id},
+          {"key", b64(device.public_key)},
+          {"signature", b64(sign(device_binding_message(handle_key, device_id, device.public_key),
+                                 identity_secret))}};
+}
+
+// A receipt's body: its kind, then the ids of the messages it answers.
+std::string receipt_body(std::uint8_t kind, const std::vector<std::string>& message_ids) {
+  std::string body(1, static_cast<char>(kind));
+  for (const auto& id : message_ids) body += id;
+  return body;
+}
 
 std::string field_bytes(const json& object, const char* name) {
   if (!object.is_object() || !object.contains(name) || !object[name].is_string()) return {};
@@ -76,10 +91,11 @@ struct StoredSignedPrekey {
   std::string encode() const { return u32_field(id) + pair.secret_key + signature; }
   static std::optional<StoredSignedPrekey> decode(std::string_view bytes) {
     if (bytes.size() != 4 + kX25519Bytes + crypto_sign_BYTES) return std::nullopt;
+    ByteReader r(bytes);
     StoredSignedPrekey s;
-    for (int i = 0; i < 4; ++i) s.id = (s.id << 8) | static_cast<unsigned char>(bytes[i]);
-    s.pair = X25519KeyPair::from_secret(bytes.substr(4, kX25519Bytes));
-    s.signature.assign(bytes.substr(4 + kX25519Bytes));
+    s.id = r.u32();
+    s.pair = X25519KeyPair::from_secret(r.take(kX25519Bytes));
+    s.signature = r.take(crypto_sign_BYTES);
     return s;
   }
 };
@@ -176,11 +192,7 @@ Result<std::unique_ptr<Messenger>> Messenger::init(const MessengerOptions& optio
   json registration = {
       {"handle", std::string(handle)},
       {"identity_key", b64(identity.public_key)},
-      {"device",
-       {{"id", device_id},
-        {"key", b64(device.public_key)},
-        {"signature", b64(sign(device_binding_message(m->handle_, device_id, device.public_key),
-                               identity.secret_key))}}}};
+      {"device", device_binding(m->handle_, device_id, device, identity.secret_key)}};
   if (!invite.empty()) registration["invite"] = invite;
   if (auto r = m->call("register", registration); !r) return r.status();
   if (Status st = m->connect_and_login(); !st) return st;
@@ -195,16 +207,11 @@ Result<Messenger::DeviceLink> Messenger::add_device(std::uint32_t device_id) {
     return Status(ErrorCode::kInternal, "this device does not hold the account's identity key");
   }
   const SignKeyPair device = new_sign_key_pair();
-  auto added =
-      call("device.add",
-           {{"device",
-             {{"id", device_id},
-              {"key", b64(device.public_key)},
-              {"signature", b64(sign(device_binding_message(handle_, device_id, device.public_key),
-                                     *identity_secret))}}}});
+  auto added = call("device.add",
+                    {{"device", device_binding(handle_, device_id, device, *identity_secret)}});
   if (!added) return added.status();
   DeviceLink link;
-  const std::string code_bytes = random_bytes(10);
+  const std::string code_bytes = crypto::random_bytes(10);
   std::string hex(2 * code_bytes.size() + 1, '\0');
   sodium_bin2hex(hex.data(), hex.size(), reinterpret_cast<const unsigned char*>(code_bytes.data()),
                  code_bytes.size());
@@ -217,10 +224,10 @@ Result<Messenger::DeviceLink> Messenger::add_device(std::uint32_t device_id) {
   auto vault = Vault::unlock(link.code, salt);
   if (!vault) return Status(ErrorCode::kInternal, "not enough memory for the key derivation");
   const std::string contents = labelled_fields(
-      "xchat-device-link-v1",
+      kDeviceLinkLabel,
       {store_->setting("server").value_or(""), store_->setting("display_handle").value_or(handle_),
        u32_field(device_id), *identity_public, *identity_secret, device.secret_key});
-  link.package = salt + vault->seal(contents, "xchat-device-link-v1");
+  link.package = salt + vault->seal(contents, kDeviceLinkLabel);
   return link;
 }
 
@@ -231,22 +238,19 @@ Result<std::unique_ptr<Messenger>> Messenger::link(const MessengerOptions& optio
     return Status(ErrorCode::kBadRequest, "not a device package");
   auto vault = Vault::unlock(code, package.substr(0, Vault::kSaltBytes));
   if (!vault) return Status(ErrorCode::kInternal, "not enough memory for the key derivation");
-  auto contents = vault->open(package.substr(Vault::kSaltBytes), "xchat-device-link-v1");
+  auto contents = vault->open(package.substr(Vault::kSaltBytes), kDeviceLinkLabel);
   if (!contents) return Status(ErrorCode::kBadSignature, "wrong code, or not a device package");
   ByteReader r(*contents);
-  if (r.take(21) != "xchat-device-link-v1" + std::string(1, '\0')) {
-    return Status(ErrorCode::kBadRequest, "not a device package");
-  }
-  const std::string url = r.sized(1024);
-  const std::string display = r.sized(64);
-  const std::string device = r.sized(4);
-  const std::string identity_public = r.sized(crypto_sign_PUBLICKEYBYTES);
-  std::string identity_secret = r.sized(crypto_sign_SECRETKEYBYTES);
-  std::string device_secret = r.sized(crypto_sign_SECRETKEYBYTES);
-  if (!r.at_end() || device.size() != 4)
-    return Status(ErrorCode::kBadRequest, "not a device package");
-  auto prepared = prepare(options, url, display, ByteReader(device).u32(), identity_public,
-                          identity_secret, device_secret);
+  r.expect_label(kDeviceLinkLabel);
+  const std::string url = r.sized(kMaxUrlBytes);
+  const std::string display = r.sized(kMaxHandleFieldBytes);
+  const std::uint32_t device = r.field_u32();
+  const std::string identity_public = r.field(crypto_sign_PUBLICKEYBYTES);
+  std::string identity_secret = r.field(crypto_sign_SECRETKEYBYTES);
+  std::string device_secret = r.field(crypto_sign_SECRETKEYBYTES);
+  if (!r.at_end()) return Status(ErrorCode::kBadRequest, "not a device package");
+  auto prepared =
+      prepare(options, url, display, device, identity_public, identity_secret, device_secret);
   sodium_memzero(identity_secret.data(), identity_secret.size());
   sodium_memzero(device_secret.data(), device_secret.size());
   if (!prepared) return prepared.status();
@@ -260,7 +264,7 @@ std::vector<std::string> Messenger::requests() { return store_->requests(); }
 
 Status Messenger::answer_request(std::string_view handle, bool accept) {
   const auto peer = canonical(handle);
-  if (!peer) return Status(ErrorCode::kInvalidHandle, "not a handle: " + std::string(handle));
+  if (!peer) return peer.status();
   auto r = call(accept ? "contacts.add" : "blocks.add", {{"handle", *peer}});
   if (!r) return r.status();
   return store_->remove_request(*peer);
@@ -423,12 +427,13 @@ Status Messenger::fetch_sessions(const std::string& handle, bool own) {
   const std::string identity_key = field_bytes(*bundle, "identity_key");
   note_identity(handle, identity_key);
   const LocalDevice me = local_device();
+  const auto existing = store_->session_devices(handle);
   for (const json& d : bundle->value("devices", json::array())) {
     if (!d.is_object() || !d.contains("device_id") || !d["device_id"].is_number_unsigned())
       continue;
     const auto device = d["device_id"].get<std::uint32_t>();
     if (own && device == device_id_) continue;
-    if (store_->session(handle, device, options_.keys)) continue;
+    if (std::find(existing.begin(), existing.end(), device) != existing.end()) continue;
     PrekeyBundle b;
     b.device.party = Party{handle, device, identity_key, field_bytes(d, "identity_dh_key")};
     const json& spk = d.value("signed_prekey", json::object());
@@ -469,13 +474,14 @@ Status Messenger::refresh_after_stale(const std::string& handle, const json& dev
 }
 
 // One envelope per device `handle` has a session with; each session is stored advanced.
-Result<json> Messenger::seal_for(const std::string& handle, bool own, Content content) {
+Result<json> Messenger::seal_for(const std::string& handle, bool own, const Content& content) {
+  const std::string plaintext = content.encode();
   json list = json::array();
   for (const auto device : store_->session_devices(handle)) {
     if (own && device == device_id_) continue;
     auto session = store_->session(handle, device, options_.keys);
     if (!session) continue;
-    const std::string sealed = session->encrypt(content.encode());
+    const std::string sealed = session->encrypt(plaintext);
     if (Status st = store_->put_session(*session); !st) return st;
     list.push_back({{"device_id", device}, {"ciphertext", b64(sealed)}});
   }
@@ -490,7 +496,7 @@ Result<Sent> Messenger::send_content(const std::string& to, ContentType type, st
   content.timestamp_ms = now_ms();
   content.sender_handle = handle_;
   content.sender_device = device_id_;
-  content.message_id = random_bytes(kMessageIdBytes);
+  content.message_id = crypto::random_bytes(kMessageIdBytes);
   content.body = std::move(body);
   if (store_->session_devices(to).empty()) {
     if (Status st = fetch_sessions(to, false); !st) return st;
@@ -526,7 +532,7 @@ Result<Sent> Messenger::send_content(const std::string& to, ContentType type, st
 
 Result<Sent> Messenger::send_text(std::string_view to, std::string_view text) {
   const auto peer = canonical(to);
-  if (!peer) return Status(ErrorCode::kInvalidHandle, "not a handle: " + std::string(to));
+  if (!peer) return peer.status();
   if (*peer == handle_) {
     return Status(ErrorCode::kBadRequest,
                   "that is you: your other devices get copies of what you send");
@@ -547,7 +553,7 @@ Result<Sent> Messenger::send_text(std::string_view to, std::string_view text) {
 
 Status Messenger::send_typing(std::string_view to, bool started) {
   const auto peer = canonical(to);
-  if (!peer) return Status(ErrorCode::kInvalidHandle, "not a handle: " + std::string(to));
+  if (!peer) return peer.status();
   auto sent =
       send_content(*peer, ContentType::kTyping, std::string(1, started ? '\1' : '\0'), true, false);
   return sent ? Status::ok() : sent.status();
@@ -555,9 +561,8 @@ Status Messenger::send_typing(std::string_view to, bool started) {
 
 Status Messenger::send_read_receipt(std::string_view peer, const std::vector<std::string>& ids) {
   if (ids.empty()) return Status::ok();
-  std::string body(1, static_cast<char>(kReceiptRead));
-  for (const auto& id : ids) body += id;
-  auto sent = send_content(std::string(peer), ContentType::kReceipt, std::move(body), false, false);
+  auto sent = send_content(std::string(peer), ContentType::kReceipt,
+                           receipt_body(kReceiptRead, ids), false, false);
   return sent ? Status::ok() : sent.status();
 }
 
@@ -573,11 +578,12 @@ std::vector<Event> Messenger::receive(std::chrono::milliseconds wait) {
         continue;
       }
     }
-    // Pushes that arrived while we waited for a reply come first.
+    // Pushes that arrived while we waited for a reply come first. Handling them sends
+    // requests, during which newer pushes collect in ws_->pushes() for the next round.
     while (ws_ && !ws_->pushes().empty()) {
-      json push = std::move(ws_->pushes().front());
-      ws_->pushes().erase(ws_->pushes().begin());
-      handle_push(push);
+      std::vector<json> pending;
+      pending.swap(ws_->pushes());
+      for (const json& push : pending) handle_push(push);
       handled = true;
     }
     const auto now = std::chrono::steady_clock::now();
@@ -608,17 +614,24 @@ void Messenger::handle_push(const json& push) {
     upload_keys(false, kOneTimePrekeys > remaining ? kOneTimePrekeys - remaining : 0);
   } else if (type == "envelopes") {
     json seqs = json::array();
+    std::map<std::string, std::vector<std::string>> delivered;  // sender -> message ids
     for (const json& envelope : push.value("envelopes", json::array())) {
-      handle_envelope(envelope);
+      handle_envelope(envelope, delivered);
       if (envelope.contains("seq")) seqs.push_back(envelope["seq"]);
     }
     // Acknowledged once handled and stored, readable or not: an unreadable envelope would
     // otherwise come back at every login.
     if (!seqs.empty()) call("ack", {{"seqs", std::move(seqs)}});
+    // One delivery receipt per sender for the whole push.
+    for (const auto& [sender, ids] : delivered) {
+      send_content(sender, ContentType::kReceipt, receipt_body(kReceiptDelivered, ids), false,
+                   false);
+    }
   }
 }
 
-void Messenger::handle_envelope(const json& envelope) {
+void Messenger::handle_envelope(const json& envelope,
+                                std::map<std::string, std::vector<std::string>>& delivered) {
   const auto from = canonical(envelope.value("from", ""));
   const auto device = envelope.value("from_device", 0u);
   const std::string message_id = field_bytes(envelope, "message_id");
@@ -626,7 +639,7 @@ void Messenger::handle_envelope(const json& envelope) {
   auto warn = [&](const std::string& what) {
     Event e;
     e.kind = Event::Kind::kWarning;
-    e.peer = from.value_or("?");
+    e.peer = from ? *from : std::string("?");
     e.device = device;
     e.message_id = message_id;
     e.text = "a message from " + e.peer + " device " + std::to_string(device) +
@@ -703,12 +716,8 @@ void Messenger::handle_envelope(const json& envelope) {
         h.state = HistoryEntry::State::kReceived;
       }
       store_->add_history(h);
-      events_.push_back(e);
-      if (!e.from_me) {
-        std::string body(1, static_cast<char>(kReceiptDelivered));
-        body += message_id;
-        send_content(*from, ContentType::kReceipt, std::move(body), false, false);
-      }
+      if (!e.from_me) delivered[*from].push_back(message_id);
+      events_.push_back(std::move(e));
       return;
     }
     case ContentType::kReceipt: {
@@ -743,7 +752,7 @@ std::vector<HistoryEntry> Messenger::history(std::string_view peer, std::size_t 
 
 Result<bool> Messenger::identity_changed(std::string_view handle) {
   const auto peer = canonical(handle);
-  if (!peer) return Status(ErrorCode::kInvalidHandle, "not a handle: " + std::string(handle));
+  if (!peer) return peer.status();
   auto looked_up = call("user.lookup", {{"handle", *peer}});
   if (!looked_up) return looked_up.status();
   if (!looked_up->value("exists", false)) {
@@ -757,7 +766,7 @@ Result<bool> Messenger::identity_changed(std::string_view handle) {
 
 Result<std::string> Messenger::safety_number(std::string_view handle) {
   const auto peer = canonical(handle);
-  if (!peer) return Status(ErrorCode::kInvalidHandle, "not a handle: " + std::string(handle));
+  if (!peer) return peer.status();
   if (!store_->pinned_identity(*peer)) {
     if (auto checked = identity_changed(*peer); !checked) return checked.status();
   }

@@ -144,9 +144,12 @@ class Messenger {
   Status refresh_after_stale(const std::string& handle, const nlohmann::json& devices, bool own);
   Result<Sent> send_content(const std::string& to, ContentType type, std::string body,
                             bool ephemeral, bool with_sync);
-  Result<nlohmann::json> seal_for(const std::string& handle, bool own, Content content);
+  Result<nlohmann::json> seal_for(const std::string& handle, bool own, const Content& content);
   void handle_push(const nlohmann::json& push);
-  void handle_envelope(const nlohmann::json& envelope);
+  // Decrypts, stores and reports one envelope; a text message's id is added to
+  // `delivered` under its sender, for the push's delivery receipts.
+  void handle_envelope(const nlohmann::json& envelope,
+                       std::map<std::string, std::vector<std::string>>& delivered);
   void note_identity(const std::string& handle, const std::string& identity_key);
   std::int64_t now_ms() const;
 
