@@ -143,30 +143,17 @@ int wal_close(sqlite3_file* f) {
   return flushed != SQLITE_OK ? flushed : closed;
 }
 
-int wal_read(sqlite3_file* f, void* data, int amount, sqlite3_int64 offset) {
-  if (const int rc = flush(f); rc != SQLITE_OK) return rc;
-  return pass_read(f, data, amount, offset);
-}
-
-int wal_truncate(sqlite3_file* f, sqlite3_int64 size) {
-  if (const int rc = flush(f); rc != SQLITE_OK) return rc;
-  return pass_truncate(f, size);
-}
-
-int wal_sync(sqlite3_file* f, int flags) {
-  if (const int rc = flush(f); rc != SQLITE_OK) return rc;
-  return pass_sync(f, flags);
-}
-
-int wal_file_size(sqlite3_file* f, sqlite3_int64* size) {
-  if (const int rc = flush(f); rc != SQLITE_OK) return rc;
-  return pass_file_size(f, size);
-}
-
-int wal_file_control(sqlite3_file* f, int op, void* arg) {
-  if (const int rc = flush(f); rc != SQLITE_OK) return rc;
-  return pass_file_control(f, op, arg);
-}
+// The pass-through method `Pass`, after writing out what is buffered: for whatever must see
+// the file as SQLite wrote it (a sync, a read, a size query, a truncation, a file control).
+template <auto Pass>
+struct FlushFirst;
+template <class... Args, int (*Pass)(sqlite3_file*, Args...)>
+struct FlushFirst<Pass> {
+  static int method(sqlite3_file* f, Args... args) {
+    if (const int rc = flush(f); rc != SQLITE_OK) return rc;
+    return Pass(f, args...);
+  }
+};
 
 constexpr sqlite3_io_methods kPassMethods = {3,
                                              pass_close,
@@ -188,25 +175,17 @@ constexpr sqlite3_io_methods kPassMethods = {3,
                                              pass_fetch,
                                              pass_unfetch};
 
-constexpr sqlite3_io_methods kWalMethods = {3,
-                                            wal_close,
-                                            wal_read,
-                                            wal_write,
-                                            wal_truncate,
-                                            wal_sync,
-                                            wal_file_size,
-                                            pass_lock,
-                                            pass_unlock,
-                                            pass_check_reserved_lock,
-                                            wal_file_control,
-                                            pass_sector_size,
-                                            pass_device_characteristics,
-                                            pass_shm_map,
-                                            pass_shm_lock,
-                                            pass_shm_barrier,
-                                            pass_shm_unmap,
-                                            pass_fetch,
-                                            pass_unfetch};
+constexpr sqlite3_io_methods kWalMethods = [] {
+  sqlite3_io_methods m = kPassMethods;
+  m.xClose = wal_close;
+  m.xWrite = wal_write;
+  m.xRead = FlushFirst<pass_read>::method;
+  m.xTruncate = FlushFirst<pass_truncate>::method;
+  m.xSync = FlushFirst<pass_sync>::method;
+  m.xFileSize = FlushFirst<pass_file_size>::method;
+  m.xFileControl = FlushFirst<pass_file_control>::method;
+  return m;
+}();
 
 // --- The VFS: opens through the default one, everything else forwarded -------------------
 
