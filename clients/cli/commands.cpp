@@ -185,7 +185,6 @@ std::map<std::string, std::vector<std::string>> show(const GlobalOptions& g,
   std::map<std::string, std::vector<std::string>> read;
   for (const auto& e : events) {
     std::optional<std::string> line = g.json ? std::optional(event_json(e).dump()) : event_text(e);
-    if (e.kind == Event::Kind::kQueueEmpty && !g.json) line.reset();
     if (line) {
       if (reader != nullptr) {
         reader->print(*line);

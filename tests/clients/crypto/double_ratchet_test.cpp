@@ -34,7 +34,7 @@ class DoubleRatchetTest : public ::testing::Test {
 
   static std::string opened(CryptoResult<std::string> r) {
     if (auto* error = std::get_if<CryptoError>(&r))
-      return std::string("error: ") + std::string(to_string(*error));
+      return "error: " + std::string(to_string(*error));
     return std::get<std::string>(r);
   }
   static CryptoError refused(CryptoResult<std::string> r) {
@@ -59,12 +59,11 @@ TEST_F(DoubleRatchetTest, AConversationInBothDirections) {
   EXPECT_FALSE(bob().can_send()) << "the responder speaks only after hearing the initiator";
   for (int round = 0; round < 5; ++round) {
     for (int i = 0; i < 3; ++i) {
-      const std::string text =
-          std::string("alice ") + std::to_string(round) + std::string(".") + std::to_string(i);
+      const std::string text = "alice " + std::to_string(round) + "." + std::to_string(i);
       EXPECT_EQ(opened(bob().decrypt(alice().encrypt(text))), text);
     }
     ASSERT_TRUE(bob().can_send());
-    const std::string reply = std::string("bob ") + std::to_string(round);
+    const std::string reply = "bob " + std::to_string(round);
     EXPECT_EQ(opened(alice().decrypt(bob().encrypt(reply))), reply);
   }
 }
@@ -90,8 +89,7 @@ TEST_F(DoubleRatchetTest, EachTurnOfTheConversationBringsANewRatchetKey) {
 
 TEST_F(DoubleRatchetTest, OutOfOrderMessagesWithinTheBoundAllArrive) {
   std::vector<std::string> first_chain;
-  for (int i = 0; i < 5; ++i)
-    first_chain.push_back(alice().encrypt(std::string("a") + std::to_string(i)));
+  for (int i = 0; i < 5; ++i) first_chain.push_back(alice().encrypt("a" + std::to_string(i)));
   ASSERT_EQ(opened(bob().decrypt(first_chain[4])), "a4");
   EXPECT_EQ(bob().stored_skipped_keys(), 4u);
   const std::string reply = bob().encrypt("b0");
@@ -100,7 +98,7 @@ TEST_F(DoubleRatchetTest, OutOfOrderMessagesWithinTheBoundAllArrive) {
   EXPECT_EQ(opened(bob().decrypt(second)), "a5");
   for (int i : {2, 0, 3, 1}) {
     EXPECT_EQ(opened(bob().decrypt(first_chain[static_cast<std::size_t>(i)])),
-              std::string("a") + std::to_string(i));
+              "a" + std::to_string(i));
   }
   EXPECT_EQ(bob().stored_skipped_keys(), 0u);
 }
@@ -109,8 +107,7 @@ TEST_F(DoubleRatchetTest, AMessageTooFarAheadIsRefusedAndChangesNothing) {
   limits_.max_skip = 10;
   SetUp();
   std::vector<std::string> sent;
-  for (int i = 0; i < 12; ++i)
-    sent.push_back(alice().encrypt(std::string("m") + std::to_string(i)));
+  for (int i = 0; i < 12; ++i) sent.push_back(alice().encrypt("m" + std::to_string(i)));
   EXPECT_EQ(refused(bob().decrypt(sent[11])), CryptoError::kTooManySkipped);
   EXPECT_EQ(bob().stored_skipped_keys(), 0u);
   EXPECT_EQ(opened(bob().decrypt(sent[10])), "m10") << "ten ahead is within the bound";
@@ -162,7 +159,7 @@ TEST_F(DoubleRatchetTest, SkippedKeysAreBoundedOldestFirst) {
   limits_.max_stored = 3;
   SetUp();
   std::vector<std::string> sent;
-  for (int i = 0; i < 6; ++i) sent.push_back(alice().encrypt(std::string("m") + std::to_string(i)));
+  for (int i = 0; i < 6; ++i) sent.push_back(alice().encrypt("m" + std::to_string(i)));
   ASSERT_EQ(opened(bob().decrypt(sent[5])), "m5");
   EXPECT_EQ(bob().stored_skipped_keys(), 3u);
   EXPECT_EQ(refused(bob().decrypt(sent[0])), CryptoError::kDuplicate) << "its key was evicted";
@@ -174,12 +171,10 @@ TEST_F(DoubleRatchetTest, SkippedKeysAreBoundedOldestFirst) {
 TEST_F(DoubleRatchetTest, EarlierMessagesStayUnreadableWithTodaysStateOfBothSides) {
   std::vector<std::string> recorded;
   for (int round = 0; round < 3; ++round) {
-    recorded.push_back(alice().encrypt(std::string("secret ") + std::to_string(round)));
-    ASSERT_EQ(opened(bob().decrypt(recorded.back())),
-              std::string("secret ") + std::to_string(round));
-    recorded.push_back(bob().encrypt(std::string("answer ") + std::to_string(round)));
-    ASSERT_EQ(opened(alice().decrypt(recorded.back())),
-              std::string("answer ") + std::to_string(round));
+    recorded.push_back(alice().encrypt("secret " + std::to_string(round)));
+    ASSERT_EQ(opened(bob().decrypt(recorded.back())), "secret " + std::to_string(round));
+    recorded.push_back(bob().encrypt("answer " + std::to_string(round)));
+    ASSERT_EQ(opened(alice().decrypt(recorded.back())), "answer " + std::to_string(round));
   }
   DoubleRatchet stolen_alice = alice();
   DoubleRatchet stolen_bob = bob();

@@ -5,21 +5,17 @@
 
 #include <string>
 
+#include "clients/crypto/test_parties.hpp"
+
 namespace xchat::client {
 namespace {
+
+using testing::to_hex;
 
 std::string from_hex(std::string_view hex) {
   std::string out(hex.size() / 2, '\0');
   sodium_hex2bin(reinterpret_cast<unsigned char*>(out.data()), out.size(), hex.data(), hex.size(),
                  nullptr, nullptr, nullptr);
-  return out;
-}
-
-std::string to_hex(std::string_view bytes) {
-  std::string out(bytes.size() * 2 + 1, '\0');
-  sodium_bin2hex(out.data(), out.size(), reinterpret_cast<const unsigned char*>(bytes.data()),
-                 bytes.size());
-  out.pop_back();
   return out;
 }
 

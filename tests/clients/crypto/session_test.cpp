@@ -30,7 +30,7 @@ struct Device {
 };
 
 std::string opened(CryptoResult<std::string> r) {
-  if (auto* error = std::get_if<CryptoError>(&r)) return std::string("error: ").append(to_string(*error));
+  if (auto* error = std::get_if<CryptoError>(&r)) return "error: " + std::string(to_string(*error));
   return std::get<std::string>(r);
 }
 
