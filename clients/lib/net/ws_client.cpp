@@ -17,6 +17,12 @@ using tcp = net::ip::tcp;
 
 namespace {
 
+// The Host header: an IPv6 address goes in brackets (RFC 7230 section 5.4).
+std::string host_header(const std::string& host, std::uint16_t port) {
+  const bool ipv6 = host.find(':') != std::string::npos;
+  return (ipv6 ? "[" + host + "]" : host) + ":" + std::to_string(port);
+}
+
 template <class Stream>
 class Client : public WsClient {
  public:
@@ -135,7 +141,7 @@ class Client : public WsClient {
     websocket::response_type response;
     ok = run(
         [&](bool& done) {
-          ws_.async_handshake(response, options.host + ":" + std::to_string(port), options.target,
+          ws_.async_handshake(response, host_header(options.host, port), options.target,
                               [&](beast::error_code e) {
                                 ec = e;
                                 done = true;
