@@ -94,7 +94,15 @@ TEST_F(ClientMessengerTest, AMessageToAnOfflineUserArrivesAfterLoginWithReceipts
   EXPECT_EQ(message.message_id, sent->message_id);
   EXPECT_TRUE(message.request) << "Alice is not in Bob's contacts";
 
-  // Bob's client answered with a delivery receipt, and now a read receipt.
+  // Bob's client answered with a delivery receipt on its own...
+  for (int i = 0; i < 20; ++i) {
+    alice->receive(std::chrono::milliseconds(500));
+    const auto h = alice->history("@bob", 1);
+    if (!h.empty() && h[0].state == HistoryEntry::State::kDelivered) break;
+  }
+  ASSERT_EQ(alice->history("@bob", 1).size(), 1u);
+  EXPECT_EQ(alice->history("@bob", 1)[0].state, HistoryEntry::State::kDelivered);
+  // ...and now with a read receipt.
   const Status receipt = bob->send_read_receipt("@alice", {sent->message_id});
   ASSERT_TRUE(receipt) << receipt.message() << " " << bob->last_error().dump();
   std::vector<Event> seen;
