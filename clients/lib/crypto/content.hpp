@@ -14,11 +14,16 @@ namespace xchat::client {
 // typing indicators are contents like any other, so the server cannot tell them from
 // messages.
 enum class ContentType : std::uint8_t {
-  kText = 1,     // body: UTF-8 text
-  kReceipt = 2,  // body: u8 kind (1 delivered, 2 read) || the 16-byte ids it acknowledges
-  kTyping = 3,   // body: u8 (1 started, 0 stopped)
-  kControl = 4,  // body: a control message of the client (its own specification)
+  kText = 1,        // body: UTF-8 text
+  kReceipt = 2,     // body: u8 kind (1 delivered, 2 read) || the 16-byte ids it acknowledges
+  kTyping = 3,      // body: u8 (1 started, 0 stopped)
+  kControl = 4,     // body: u8 kind || its fields (kControlTimer: u32 seconds, 0 = off)
+  kEdit = 5,        // body: the 16-byte id of the message it replaces || the new UTF-8 text
+  kRetraction = 6,  // body: the 16-byte id of the message its sender unsends
 };
+
+// Control messages (ContentType::kControl), by their first body byte.
+inline constexpr std::uint8_t kControlTimer = 1;  // the conversation's default vanishing timer
 
 struct Content {
   ContentType type = ContentType::kText;
@@ -30,12 +35,29 @@ struct Content {
   // canonical handle the message went to (the envelope says only who sent it).
   std::string recipient;
   std::string body;
+  // Seconds after the server accepted it at which the message vanishes; 0 for never.
+  // Carried inside the encryption so that a server which drops the envelope's
+  // expires_at cannot make a message outlive its timer on the recipient's device.
+  std::uint32_t expires_in = 0;
 
   // fields("xchat-content-v1", u8 type, u64 timestamp, handle, u32 device, message id,
-  //        recipient, body)
+  //        recipient, body), followed by the field u32(expires_in) only when it is not 0
+  // (so a content without a timer keeps the encoding clients had before timers).
   std::string encode() const;
-  // Nothing when the bytes are not exactly such an encoding (unknown type included).
+  // Nothing when the bytes are not exactly such an encoding: an unknown type, an
+  // expires_in field holding 0, or a body its type does not allow (an edit or retraction
+  // without its 16-byte target, a control message that is not a timer).
   static std::optional<Content> decode(std::string_view bytes);
+
+  // kEdit and kRetraction: the id of the message they act on.
+  std::string_view target() const;
+  // kEdit: the new text.
+  std::string_view edit_text() const;
+  // kControl with kControlTimer: the conversation timer in seconds (0 = off).
+  std::uint32_t timer_seconds() const;
+
+  static std::string edit_body(std::string_view target, std::string_view text);
+  static std::string timer_body(std::uint32_t seconds);
 };
 
 // Decodes a decrypted plaintext and checks it against what authenticated it: the session's

@@ -9,6 +9,7 @@
 #include "crypto/byte_reader.hpp"
 #include "crypto/random.hpp"  // the core's (src/crypto)
 #include "crypto/safety_number.hpp"
+#include "messenger/amendments.hpp"
 #include "xchat/base64.hpp"
 #include "xchat/error_code.hpp"
 #include "xchat/handle.hpp"
@@ -75,6 +76,25 @@ std::string receipt_body(std::uint8_t kind, const std::vector<std::string>& mess
   std::string body(1, static_cast<char>(kind));
   for (const auto& id : message_ids) body += id;
   return body;
+}
+
+// A content of `type` for send_content() to complete.
+Content new_content(ContentType type, std::string body, std::uint32_t expires_in = 0) {
+  Content c;
+  c.type = type;
+  c.body = std::move(body);
+  c.expires_in = expires_in;
+  return c;
+}
+
+// When a message vanishes (ms; 0 never): the server's expires_at, but no later than its
+// timestamp plus the timer its content carries, so that a server which drops or moves
+// expires_at cannot keep a message alive on the recipient's device.
+std::int64_t vanishes_at(std::int64_t server_expires_at, std::int64_t timestamp_ms,
+                         std::uint32_t expires_in) {
+  if (expires_in == 0) return server_expires_at;
+  const std::int64_t by_content = timestamp_ms + std::int64_t{expires_in} * 1000;
+  return server_expires_at == 0 ? by_content : std::min(server_expires_at, by_content);
 }
 
 std::string field_bytes(const json& object, const char* name) {
@@ -281,6 +301,7 @@ Result<std::unique_ptr<Messenger>> Messenger::open(const MessengerOptions& optio
   std::unique_ptr<Messenger> m(new Messenger(options, std::move(*store)));
   m->handle_ = *handle;
   m->device_id_ = static_cast<std::uint32_t>(std::stoul(*device));
+  m->purge_expired();
   if (Status st = m->connect_and_login(); !st) return st;
   return m;
 }
@@ -488,24 +509,23 @@ Result<json> Messenger::seal_for(const std::string& handle, bool own, const Cont
   return list;
 }
 
-Result<Sent> Messenger::send_content(const std::string& to, ContentType type, std::string body,
-                                     bool ephemeral, bool with_sync) {
+Result<Sent> Messenger::send_content(const std::string& to, Content content, json extra,
+                                     bool with_sync) {
   if (Status s = ensure_connected(); !s) return s;
-  Content content;
-  content.type = type;
   content.timestamp_ms = now_ms();
   content.sender_handle = handle_;
   content.sender_device = device_id_;
   content.message_id = crypto::random_bytes(kMessageIdBytes);
-  content.body = std::move(body);
   if (store_->session_devices(to).empty()) {
     if (Status st = fetch_sessions(to, false); !st) return st;
   }
   for (int attempt = 0; attempt < kSendAttempts; ++attempt) {
     auto envelopes = seal_for(to, false, content);
     if (!envelopes) return envelopes.status();
-    json request = {{"to", to}, {"message_id", b64(content.message_id)}, {"envelopes", *envelopes}};
-    if (ephemeral) request["ephemeral"] = true;
+    json request = extra;
+    request["to"] = to;
+    request["message_id"] = b64(content.message_id);
+    request["envelopes"] = *envelopes;
     if (with_sync) {
       Content copy = content;
       copy.recipient = to;
@@ -515,8 +535,8 @@ Result<Sent> Messenger::send_content(const std::string& to, ContentType type, st
     }
     auto reply = call("send", std::move(request));
     if (reply) {
-      return Sent{content.message_id, reply->value("timestamp", std::int64_t{0}),
-                  envelopes->size()};
+      return Sent{content.message_id, reply->value("timestamp", std::int64_t{0}), envelopes->size(),
+                  reply->value("expires_at", std::int64_t{0})};
     }
     if (reply.status().code() != ErrorCode::kStaleDevices) return reply.status();
     const json details = last_error_;
@@ -530,14 +550,19 @@ Result<Sent> Messenger::send_content(const std::string& to, ContentType type, st
   return Status(ErrorCode::kStaleDevices, "the recipient's devices kept changing; try again");
 }
 
-Result<Sent> Messenger::send_text(std::string_view to, std::string_view text) {
+Result<Sent> Messenger::send_text(std::string_view to, std::string_view text,
+                                  std::optional<std::uint32_t> expires_in) {
   const auto peer = canonical(to);
   if (!peer) return peer.status();
   if (*peer == handle_) {
     return Status(ErrorCode::kBadRequest,
                   "that is you: your other devices get copies of what you send");
   }
-  auto sent = send_content(*peer, ContentType::kText, std::string(text), false, true);
+  const std::uint32_t seconds = expires_in.value_or(store_->timer(*peer));
+  json extra = json::object();
+  if (seconds != 0) extra["expires_in"] = seconds;
+  auto sent = send_content(*peer, new_content(ContentType::kText, std::string(text), seconds),
+                           std::move(extra), true);
   if (!sent) return sent;
   HistoryEntry e;
   e.peer = *peer;
@@ -547,28 +572,107 @@ Result<Sent> Messenger::send_text(std::string_view to, std::string_view text) {
   e.peer_device = device_id_;
   e.text.assign(text);
   e.state = HistoryEntry::State::kSent;
+  e.expires_at = vanishes_at(sent->expires_at, sent->timestamp_ms, seconds);
   if (Status st = store_->add_history(e); !st) return st;
   return sent;
+}
+
+Result<std::optional<HistoryEntry>> Messenger::own_message(const std::string& peer,
+                                                           std::string_view message_id) {
+  if (message_id.size() != kMessageIdBytes) {
+    return Status(ErrorCode::kBadRequest, "a message id is 16 bytes");
+  }
+  auto original = store_->message(peer, message_id, now_ms());
+  if (original && original->direction == HistoryEntry::Direction::kIn) {
+    return Status(ErrorCode::kNotAllowed,
+                  "that message is " + peer + "'s: only its sender can change it");
+  }
+  // One this device does not have (sent from another of our devices, say) is left to the
+  // server, which knows what we sent.
+  return original;
+}
+
+Result<Sent> Messenger::edit(std::string_view to, std::string_view message_id,
+                             std::string_view text) {
+  const auto peer = canonical(to);
+  if (!peer) return peer.status();
+  auto original = own_message(*peer, message_id);
+  if (!original) return original.status();
+  // The edit vanishes with the original: its content carries the time the original has
+  // left (rounded up), as a message's content carries its timer.
+  std::uint32_t left = 0;
+  if (*original && (*original)->expires_at != 0) {
+    left = static_cast<std::uint32_t>(
+        std::max<std::int64_t>(1, ((*original)->expires_at - now_ms() + 999) / 1000));
+  }
+  auto sent = send_content(
+      *peer, new_content(ContentType::kEdit, Content::edit_body(message_id, text), left),
+      {{"edits", b64(message_id)}}, true);
+  if (!sent) return sent;
+  HistoryEntry edited;
+  edited.peer = *peer;
+  edited.direction = HistoryEntry::Direction::kOut;
+  edited.message_id.assign(message_id);
+  edited.timestamp_ms = sent->timestamp_ms;
+  edited.peer_device = device_id_;
+  edited.text.assign(text);
+  edited.state = HistoryEntry::State::kSent;
+  edited.expires_at = vanishes_at(sent->expires_at, sent->timestamp_ms, left);
+  apply_edit(*store_, edited, now_ms());
+  return sent;
+}
+
+Result<Sent> Messenger::unsend(std::string_view to, std::string_view message_id) {
+  const auto peer = canonical(to);
+  if (!peer) return peer.status();
+  if (auto original = own_message(*peer, message_id); !original) return original.status();
+  auto sent = send_content(*peer, new_content(ContentType::kRetraction, std::string(message_id)),
+                           {{"retracts", b64(message_id)}}, true);
+  if (!sent) return sent;
+  if (Status st = store_->remove_message(*peer, message_id); !st) return st;
+  return sent;
+}
+
+Status Messenger::set_timer(std::string_view to, std::uint32_t seconds) {
+  const auto peer = canonical(to);
+  if (!peer) return peer.status();
+  auto sent = send_content(*peer, new_content(ContentType::kControl, Content::timer_body(seconds)),
+                           json::object(), true);
+  if (!sent) return sent.status();
+  return store_->set_timer(*peer, seconds);
+}
+
+std::uint32_t Messenger::timer(std::string_view to) {
+  const auto peer = canonical(to);
+  return peer ? store_->timer(*peer) : 0;
+}
+
+void Messenger::purge_expired() {
+  const std::int64_t now = now_ms();
+  if (const auto next = store_->next_expiry(); next && *next <= now) store_->purge_expired(now);
 }
 
 Status Messenger::send_typing(std::string_view to, bool started) {
   const auto peer = canonical(to);
   if (!peer) return peer.status();
   auto sent =
-      send_content(*peer, ContentType::kTyping, std::string(1, started ? '\1' : '\0'), true, false);
+      send_content(*peer, new_content(ContentType::kTyping, std::string(1, started ? '\1' : '\0')),
+                   {{"ephemeral", true}}, false);
   return sent ? Status::ok() : sent.status();
 }
 
 Status Messenger::send_read_receipt(std::string_view peer, const std::vector<std::string>& ids) {
   if (ids.empty()) return Status::ok();
-  auto sent = send_content(std::string(peer), ContentType::kReceipt,
-                           receipt_body(kReceiptRead, ids), false, false);
+  auto sent = send_content(std::string(peer),
+                           new_content(ContentType::kReceipt, receipt_body(kReceiptRead, ids)),
+                           json::object(), false);
   return sent ? Status::ok() : sent.status();
 }
 
 std::vector<Event> Messenger::receive(std::chrono::milliseconds wait) {
   const auto deadline = std::chrono::steady_clock::now() + wait;
   bool handled = false;
+  purge_expired();
   for (;;) {
     if (!ws_ || !ws_->is_open()) {
       if (!ensure_connected()) {
@@ -598,6 +702,7 @@ std::vector<Event> Messenger::receive(std::chrono::milliseconds wait) {
     }
     if (!frame->contains("id")) ws_->pushes().push_back(std::move(*frame));
   }
+  purge_expired();
   std::vector<Event> out;
   out.swap(events_);
   return out;
@@ -624,8 +729,8 @@ void Messenger::handle_push(const json& push) {
     if (!seqs.empty()) call("ack", {{"seqs", std::move(seqs)}});
     // One delivery receipt per sender for the whole push.
     for (const auto& [sender, ids] : delivered) {
-      send_content(sender, ContentType::kReceipt, receipt_body(kReceiptDelivered, ids), false,
-                   false);
+      send_content(sender, new_content(ContentType::kReceipt, receipt_body(kReceiptDelivered, ids)),
+                   json::object(), false);
     }
   }
 }
@@ -690,30 +795,34 @@ void Messenger::handle_envelope(const json& envelope,
   e.message_id = message_id;
   e.timestamp_ms = envelope.value("timestamp", std::int64_t{0});
   e.request = envelope.value("request", false);
+  e.expires_at =
+      vanishes_at(envelope.value("expires_at", std::int64_t{0}), e.timestamp_ms, c.expires_in);
+  // It vanished on its way (a clock ahead of the server's, or a slow drain): never shown.
+  if (e.expires_at != 0 && e.expires_at <= now_ms()) return;
+  // Our own message, sent from another of our devices: the conversation is its recipient's.
+  e.from_me = *from == handle_;
+  if (e.from_me) {
+    const auto to = canonical(c.recipient);
+    if (!to) return warn("a copy of our own message without its recipient");
+    e.peer = *to;
+  }
+  const auto author = e.from_me ? HistoryEntry::Direction::kOut : HistoryEntry::Direction::kIn;
   switch (c.type) {
     case ContentType::kText: {
       e.kind = Event::Kind::kMessage;
       e.text = c.body;
       HistoryEntry h;
+      h.peer = e.peer;
+      h.direction = author;
       h.message_id = message_id;
       h.timestamp_ms = e.timestamp_ms;
       h.peer_device = device;
       h.text = c.body;
-      if (*from == handle_) {
-        // Our own message, sent from another of our devices.
-        const auto to = canonical(c.recipient);
-        if (!to) return warn("a copy of our own message without its recipient");
-        e.from_me = true;
-        e.peer = *to;
-        h.peer = *to;
-        h.direction = HistoryEntry::Direction::kOut;
-        h.state = HistoryEntry::State::kSent;
-      } else {
+      h.expires_at = e.expires_at;
+      h.state = e.from_me ? HistoryEntry::State::kSent : HistoryEntry::State::kReceived;
+      if (!e.from_me) {
         if (store_->has_incoming(*from, message_id)) return;  // seen already
         if (e.request) store_->add_request(*from);
-        h.peer = *from;
-        h.direction = HistoryEntry::Direction::kIn;
-        h.state = HistoryEntry::State::kReceived;
       }
       store_->add_history(h);
       if (!e.from_me) delivered[*from].push_back(message_id);
@@ -739,15 +848,53 @@ void Messenger::handle_envelope(const json& envelope,
       e.started = !c.body.empty() && c.body[0] != '\0';
       events_.push_back(std::move(e));
       return;
+    case ContentType::kEdit: {
+      HistoryEntry h;
+      h.peer = e.peer;
+      h.direction = author;
+      h.message_id.assign(c.target());
+      h.timestamp_ms = e.timestamp_ms;
+      h.peer_device = device;
+      h.text.assign(c.edit_text());
+      h.expires_at = e.expires_at;
+      h.state = e.from_me ? HistoryEntry::State::kSent : HistoryEntry::State::kReceived;
+      if (apply_edit(*store_, h, now_ms()) == Amendment::kNotTheSender) {
+        return warn("an edit of someone else's message");
+      }
+      e.kind = Event::Kind::kEdited;
+      e.message_id = h.message_id;
+      e.text = h.text;
+      events_.push_back(std::move(e));
+      return;
+    }
+    case ContentType::kRetraction: {
+      switch (apply_retraction(*store_, e.peer, author, c.target(), now_ms())) {
+        case Amendment::kNotTheSender:
+          return warn("an unsend of someone else's message");
+        case Amendment::kApplied:
+          e.kind = Event::Kind::kUnsent;
+          e.message_id.assign(c.target());
+          events_.push_back(std::move(e));
+          return;
+        default:
+          return;  // a message this device never had, or no longer has: nothing to show
+      }
+    }
     case ContentType::kControl:
-      return;  // no control messages are defined yet; ignored, as the protocol asks
+      // Control kinds of later versions are ignored, as the protocol asks.
+      if (static_cast<std::uint8_t>(c.body[0]) != kControlTimer) return;
+      e.kind = Event::Kind::kTimer;
+      e.seconds = c.timer_seconds();
+      store_->set_timer(e.peer, e.seconds);
+      events_.push_back(std::move(e));
+      return;
   }
 }
 
 std::vector<HistoryEntry> Messenger::history(std::string_view peer, std::size_t limit) {
   const auto key = canonical(peer);
   if (!key) return {};
-  return store_->history(*key, limit);
+  return store_->history(*key, limit, now_ms());
 }
 
 Result<bool> Messenger::identity_changed(std::string_view handle) {

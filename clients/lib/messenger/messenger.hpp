@@ -26,7 +26,9 @@ struct MessengerOptions {
   std::chrono::milliseconds timeout{10000};  // for each request to the server
   ConnectOptions connect;                    // TLS trust and the like; host/port from the URL
   KeyPairSource keys = X25519KeyPair::generate;
-  std::function<std::int64_t()> now_ms;  // the clock for content timestamps (system's if empty)
+  // The clock (ms since the epoch) for content timestamps and for when messages vanish;
+  // the system's if empty.
+  std::function<std::int64_t()> now_ms;
 };
 
 // Something that happened, for the user interface to show.
@@ -38,6 +40,9 @@ struct Event {
     kWarning,          // a message that could not be read, or was not what it claimed
     kIdentityChanged,  // a contact's identity key is not the one we knew
     kQueueEmpty,       // everything the server held for this device has arrived
+    kEdited,           // a message's sender replaced its text (message_id: the original's)
+    kUnsent,           // a message's sender deleted it for everyone (message_id: the original's)
+    kTimer,            // the conversation's vanishing timer changed (seconds, 0 = off)
   };
   Kind kind = Kind::kMessage;
   std::string peer;               // canonical handle of the conversation
@@ -50,13 +55,16 @@ struct Event {
   bool started = false;           // typing: started (true) or stopped
   HistoryEntry::State receipt = HistoryEntry::State::kDelivered;
   std::vector<std::string> receipt_ids;
+  std::int64_t expires_at = 0;  // a message that vanishes: when (ms); 0 for never
+  std::uint32_t seconds = 0;    // kTimer: the new timer
 };
 
 // What the server said to a message we sent.
 struct Sent {
   std::string message_id;
   std::int64_t timestamp_ms = 0;
-  std::size_t devices = 0;  // recipient devices it was encrypted for
+  std::size_t devices = 0;      // recipient devices it was encrypted for
+  std::int64_t expires_at = 0;  // when it (or the message it edits or unsends) vanishes; 0 never
 };
 
 // One xchat account on this device: the client side of docs/protocol.md and
@@ -96,9 +104,23 @@ class Messenger {
   const std::string& handle() const { return handle_; }  // canonical
   std::uint32_t device_id() const { return device_id_; }
 
-  // Sends `text` to `to` (any case). Warnings met on the way (a changed identity key) come
-  // back from the next events().
-  Result<Sent> send_text(std::string_view to, std::string_view text);
+  // Sends `text` to `to` (any case). It vanishes `expires_in` seconds after the server
+  // accepts it, on the server and on every device; nullopt means the conversation's timer
+  // (timer()), 0 never. Warnings met on the way (a changed identity key) come back from the
+  // next events().
+  Result<Sent> send_text(std::string_view to, std::string_view text,
+                         std::optional<std::uint32_t> expires_in = std::nullopt);
+  // Replaces the text of our message `message_id` (16 bytes) to `peer` on every device that
+  // has it. kNotAllowed when the message is someone else's; the server refuses one past
+  // its edit window (kWindowClosed) or that it does not know (kNotFound).
+  Result<Sent> edit(std::string_view peer, std::string_view message_id, std::string_view text);
+  // Deletes our message `message_id` to `peer` for everyone: every copy still queued on the
+  // server, and the copies on the devices that received it. Refused as edit() is.
+  Result<Sent> unsend(std::string_view peer, std::string_view message_id);
+  // Sets the conversation's vanishing timer (0: off) here, on our other devices and on the
+  // peer's, which apply it to what they send too.
+  Status set_timer(std::string_view peer, std::uint32_t seconds);
+  std::uint32_t timer(std::string_view peer);
   Status send_typing(std::string_view to, bool started);
   // Tells `peer` that we read these messages of theirs.
   Status send_read_receipt(std::string_view peer, const std::vector<std::string>& message_ids);
@@ -112,6 +134,7 @@ class Messenger {
   // (or the handle is new to us: then it is pinned).
   Result<bool> identity_changed(std::string_view handle);
 
+  // The conversation as stored here, without what vanished.
   std::vector<HistoryEntry> history(std::string_view peer, std::size_t limit);
   // The safety number with `handle` (fetched and pinned if not known yet).
   Result<std::string> safety_number(std::string_view handle);
@@ -142,8 +165,16 @@ class Messenger {
                                      std::uint32_t id, const std::optional<std::string>& secret);
   Status fetch_sessions(const std::string& handle, bool own);
   Status refresh_after_stale(const std::string& handle, const nlohmann::json& devices, bool own);
-  Result<Sent> send_content(const std::string& to, ContentType type, std::string body,
-                            bool ephemeral, bool with_sync);
+  // Sends `content` (its type, body and expires_in set; the rest is filled in) with the
+  // send request's extra fields `extra` (ephemeral, expires_in, edits, retracts).
+  Result<Sent> send_content(const std::string& to, Content content, nlohmann::json extra,
+                            bool with_sync);
+  // The checks before an edit or unsend of our message `message_id`, and that message if
+  // this device has it.
+  Result<std::optional<HistoryEntry>> own_message(const std::string& peer,
+                                                  std::string_view message_id);
+  // Deletes what vanished by now from the local store.
+  void purge_expired();
   Result<nlohmann::json> seal_for(const std::string& handle, bool own, const Content& content);
   void handle_push(const nlohmann::json& push);
   // Decrypts, stores and reports one envelope; a text message's id is added to

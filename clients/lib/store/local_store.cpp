@@ -5,6 +5,7 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
+#include <array>
 #include <cerrno>
 #include <cstring>
 #include <filesystem>
@@ -28,6 +29,15 @@ constexpr const char* kSchema =
     "CREATE INDEX IF NOT EXISTS history_by_peer ON history (peer, id);"
     "CREATE INDEX IF NOT EXISTS history_by_message ON history (message_id);"
     "CREATE TABLE IF NOT EXISTS requests (handle TEXT PRIMARY KEY);";
+
+// The schema's later steps: upgrade i takes a store from user_version i to i + 1. Forward
+// only; append, never edit.
+constexpr std::array<const char*, 1> kUpgrades = {
+    "ALTER TABLE history ADD COLUMN expires_at INTEGER;"  // NULL: never
+    "ALTER TABLE history ADD COLUMN edited INTEGER NOT NULL DEFAULT 0;"
+    "CREATE INDEX history_by_expiry ON history (expires_at) WHERE expires_at IS NOT NULL;"
+    "CREATE TABLE conversation_timers (peer TEXT PRIMARY KEY, seconds INTEGER NOT NULL);",
+};
 
 constexpr const char* kGetSetting = "SELECT value FROM settings WHERE name = ?1";
 constexpr const char* kPutSetting =
@@ -56,11 +66,28 @@ constexpr const char* kPutIdentity =
     "INSERT INTO identities (handle, identity_key) VALUES (?1, ?2) "
     "ON CONFLICT (handle) DO UPDATE SET identity_key = excluded.identity_key";
 constexpr const char* kAddHistory =
-    "INSERT INTO history (peer, direction, message_id, timestamp, peer_device, sealed, state) "
-    "VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7)";
+    "INSERT INTO history (peer, direction, message_id, timestamp, peer_device, sealed, state,"
+    " expires_at, edited) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9)";
+// The two queries of whole entries select the columns in the order read_entry() reads.
 constexpr const char* kHistory =
-    "SELECT id, direction, message_id, timestamp, peer_device, sealed, state FROM "
-    "(SELECT * FROM history WHERE peer = ?1 ORDER BY id DESC LIMIT ?2) ORDER BY id";
+    "SELECT direction, message_id, timestamp, peer_device, sealed, state, expires_at, edited"
+    " FROM (SELECT * FROM history WHERE peer = ?1 AND (expires_at IS NULL OR expires_at > ?3)"
+    " ORDER BY id DESC LIMIT ?2) ORDER BY id";
+constexpr const char* kMessage =
+    "SELECT direction, message_id, timestamp, peer_device, sealed, state, expires_at, edited"
+    " FROM history WHERE peer = ?1 AND message_id = ?2 AND (expires_at IS NULL OR expires_at > ?3)"
+    " ORDER BY id LIMIT 1";
+constexpr const char* kRemoveMessage = "DELETE FROM history WHERE peer = ?1 AND message_id = ?2";
+constexpr const char* kReplaceText =
+    "UPDATE history SET sealed = ?4, edited = 1 WHERE peer = ?1 AND message_id = ?2 AND "
+    "direction = ?3";
+constexpr const char* kPurgeExpired = "DELETE FROM history WHERE expires_at <= ?1";
+constexpr const char* kNextExpiry = "SELECT min(expires_at) FROM history";
+constexpr const char* kGetTimer = "SELECT seconds FROM conversation_timers WHERE peer = ?1";
+constexpr const char* kPutTimer =
+    "INSERT INTO conversation_timers (peer, seconds) VALUES (?1, ?2) "
+    "ON CONFLICT (peer) DO UPDATE SET seconds = excluded.seconds";
+constexpr const char* kRemoveTimer = "DELETE FROM conversation_timers WHERE peer = ?1";
 constexpr const char* kMark =
     "UPDATE history SET state = ?2 WHERE message_id = ?1 AND direction = 1 AND state < ?2";
 constexpr const char* kHasIncoming =
@@ -83,6 +110,30 @@ std::optional<std::string> blob(store::Database& db, const char* sql, std::strin
   if (second >= 0) q.bind(2, second);
   if (!q.step()) return std::nullopt;
   return q.column_blob(0);
+}
+
+std::string history_label(std::string_view peer, std::string_view message_id,
+                          std::int64_t direction) {
+  return label("history", std::string(peer) + "|" + std::string(message_id), direction);
+}
+
+// Brings a store made by an older xchat to the current schema.
+Status upgrade(store::Database& db) {
+  auto version = db.scalar("PRAGMA user_version");
+  if (!version) return version.status();
+  const auto latest = static_cast<std::int64_t>(kUpgrades.size());
+  if (*version > latest) {
+    return Status(ErrorCode::kInternal, db.path() + " was written by a newer xchat");
+  }
+  for (std::int64_t v = *version; v < latest; ++v) {
+    Status s = db.transaction([&]() -> Status {
+      if (Status step = db.exec(kUpgrades[static_cast<std::size_t>(v)]); !step) return step;
+      const std::string bump = "PRAGMA user_version=" + std::to_string(v + 1);
+      return db.exec(bump.c_str());
+    });
+    if (!s) return s;
+  }
+  return Status::ok();
 }
 
 // An empty file with mode 0600, so SQLite's files (which copy its mode) are private too.
@@ -114,6 +165,7 @@ Result<std::unique_ptr<LocalStore>> LocalStore::open(const std::string& home,
   auto db = store::Database::open(options);
   if (!db) return db.status();
   if (Status s = (*db)->exec(kSchema); !s) return s;
+  if (Status s = upgrade(**db); !s) return s;
 
   std::string salt;
   if (auto stored = blob(**db, kGetSetting, "vault_salt")) {
@@ -258,32 +310,85 @@ Status LocalStore::add_history(const HistoryEntry& e) {
       .bind_blob(3, e.message_id)
       .bind(4, e.timestamp_ms)
       .bind(5, e.peer_device)
-      .bind_blob(6, vault_.seal(e.text, label("history", e.peer + "|" + e.message_id, direction)))
+      .bind_blob(6, vault_.seal(e.text, history_label(e.peer, e.message_id, direction)))
       .bind(7, static_cast<std::int64_t>(e.state))
+      .bind_optional(8, e.expires_at != 0 ? std::optional(e.expires_at) : std::nullopt)
+      .bind(9, static_cast<std::int64_t>(e.edited))
       .run();
 }
 
-std::vector<HistoryEntry> LocalStore::history(std::string_view peer, std::size_t limit) {
+std::optional<HistoryEntry> LocalStore::read_entry(std::string_view peer, const store::Query& q) {
+  HistoryEntry e;
+  e.peer.assign(peer);
+  const std::int64_t direction = q.column_int(0);
+  e.direction = direction != 0 ? HistoryEntry::Direction::kOut : HistoryEntry::Direction::kIn;
+  e.message_id = q.column_blob(1);
+  e.timestamp_ms = q.column_int(2);
+  e.peer_device = static_cast<std::uint32_t>(q.column_int(3));
+  auto text = vault_.open(q.column_blob(4), history_label(e.peer, e.message_id, direction));
+  if (!text) return std::nullopt;  // not ours, or tampered with: never shown
+  e.text = std::move(*text);
+  e.state = static_cast<HistoryEntry::State>(q.column_int(5));
+  e.expires_at = q.column_is_null(6) ? 0 : q.column_int(6);
+  e.edited = q.column_int(7) != 0;
+  return e;
+}
+
+std::vector<HistoryEntry> LocalStore::history(std::string_view peer, std::size_t limit,
+                                              std::int64_t now_ms) {
   std::vector<HistoryEntry> out;
   auto q = db_->query(kHistory);
-  q.bind_text(1, peer).bind(2, static_cast<std::int64_t>(limit));
+  q.bind_text(1, peer).bind(2, static_cast<std::int64_t>(limit)).bind(3, now_ms);
   while (q.step()) {
-    HistoryEntry e;
-    e.peer.assign(peer);
-    const std::int64_t direction = q.column_int(1);
-    e.direction = direction != 0 ? HistoryEntry::Direction::kOut : HistoryEntry::Direction::kIn;
-    e.message_id = q.column_blob(2);
-    e.timestamp_ms = q.column_int(3);
-    e.peer_device = static_cast<std::uint32_t>(q.column_int(4));
-    auto text =
-        vault_.open(q.column_blob(5), label("history", e.peer + "|" + e.message_id, direction));
-    if (!text) continue;  // not ours, or tampered with: never shown
-    e.text = std::move(*text);
-    e.state = static_cast<HistoryEntry::State>(q.column_int(6));
-    out.push_back(std::move(e));
+    if (auto e = read_entry(peer, q)) out.push_back(std::move(*e));
   }
   return out;
 }
+
+std::optional<HistoryEntry> LocalStore::message(std::string_view peer, std::string_view message_id,
+                                                std::int64_t now_ms) {
+  auto q = db_->query(kMessage);
+  q.bind_text(1, peer).bind_blob(2, message_id).bind(3, now_ms);
+  if (!q.step()) return std::nullopt;
+  return read_entry(peer, q);
+}
+
+Status LocalStore::remove_message(std::string_view peer, std::string_view message_id) {
+  if (Status s = db_->query(kRemoveMessage).bind_text(1, peer).bind_blob(2, message_id).run(); !s) {
+    return s;
+  }
+  return checkpoint();
+}
+
+Status LocalStore::replace_text(const HistoryEntry& e, std::string_view text) {
+  const auto direction = static_cast<std::int64_t>(e.direction == HistoryEntry::Direction::kOut);
+  Status s = db_->query(kReplaceText)
+                 .bind_text(1, e.peer)
+                 .bind_blob(2, e.message_id)
+                 .bind(3, direction)
+                 .bind_blob(4, vault_.seal(text, history_label(e.peer, e.message_id, direction)))
+                 .run();
+  // The earlier text's sealed bytes were overwritten in place; the checkpoint takes their
+  // older page image out of the WAL.
+  return s ? checkpoint() : s;
+}
+
+Result<std::int64_t> LocalStore::purge_expired(std::int64_t now_ms) {
+  if (Status s = db_->query(kPurgeExpired).bind(1, now_ms).run(); !s) return s;
+  const std::int64_t purged = db_->changes();
+  if (purged > 0) {
+    if (Status s = checkpoint(); !s) return s;
+  }
+  return purged;
+}
+
+std::optional<std::int64_t> LocalStore::next_expiry() {
+  auto q = db_->query(kNextExpiry);
+  if (!q.step() || q.column_is_null(0)) return std::nullopt;
+  return q.column_int(0);
+}
+
+Status LocalStore::checkpoint() { return db_->exec("PRAGMA wal_checkpoint(TRUNCATE)"); }
 
 Status LocalStore::mark(std::string_view message_id, HistoryEntry::State state) {
   return db_->query(kMark).bind_blob(1, message_id).bind(2, static_cast<std::int64_t>(state)).run();
@@ -293,6 +398,17 @@ bool LocalStore::has_incoming(std::string_view peer, std::string_view message_id
   auto q = db_->query(kHasIncoming);
   q.bind_text(1, peer).bind_blob(2, message_id);
   return q.step() && q.column_int(0) > 0;
+}
+
+std::uint32_t LocalStore::timer(std::string_view peer) {
+  auto q = db_->query(kGetTimer);
+  q.bind_text(1, peer);
+  return q.step() ? static_cast<std::uint32_t>(q.column_int(0)) : 0;
+}
+
+Status LocalStore::set_timer(std::string_view peer, std::uint32_t seconds) {
+  if (seconds == 0) return db_->query(kRemoveTimer).bind_text(1, peer).run();
+  return db_->query(kPutTimer).bind_text(1, peer).bind(2, seconds).run();
 }
 
 }  // namespace xchat::client

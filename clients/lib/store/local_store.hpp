@@ -13,7 +13,8 @@
 
 namespace xchat::store {
 class Database;
-}
+class Query;
+}  // namespace xchat::store
 
 namespace xchat::client {
 
@@ -28,6 +29,9 @@ struct HistoryEntry {
   std::uint32_t peer_device = 0;  // the sender's device, for incoming messages
   std::string text;               // sealed at rest
   State state = State::kSent;
+  // When it vanishes (ms, the server's clock); 0 for never. The row is deleted then.
+  std::int64_t expires_at = 0;
+  bool edited = false;  // its sender replaced the text
 };
 
 // The client's files: $XCHAT_HOME (or ~/.config/xchat) holds xchat.db, SQLite, directory
@@ -71,15 +75,39 @@ class LocalStore {
   std::vector<std::string> requests();
 
   Status add_history(const HistoryEntry& entry);
-  // The last `limit` entries with `peer`, oldest first.
-  std::vector<HistoryEntry> history(std::string_view peer, std::size_t limit);
+  // The last `limit` entries with `peer` that have not vanished by `now_ms`, oldest first
+  // (an expired row is never returned, even before purge_expired() deleted it).
+  std::vector<HistoryEntry> history(std::string_view peer, std::size_t limit, std::int64_t now_ms);
+  // The message `message_id` of the conversation with `peer`, unless it vanished by `now_ms`.
+  std::optional<HistoryEntry> message(std::string_view peer, std::string_view message_id,
+                                      std::int64_t now_ms);
+  // Deletes the message (an unsend); its sealed text goes from the files too.
+  Status remove_message(std::string_view peer, std::string_view message_id);
+  // Replaces the text of a message (an edit) and marks it edited.
+  Status replace_text(const HistoryEntry& entry, std::string_view text);
+  // Deletes every message that vanished by `now_ms` and returns how many. secure_delete
+  // zeroes the freed space and a WAL checkpoint then overwrites the older page images, so
+  // the sealed text is gone from xchat.db and xchat.db-wal, not just unlinked.
+  Result<std::int64_t> purge_expired(std::int64_t now_ms);
+  // When the next message vanishes (ms), if any will.
+  std::optional<std::int64_t> next_expiry();
   // Raises the state of our message `message_id` to `state` (never lowers it).
   Status mark(std::string_view message_id, HistoryEntry::State state);
   // Whether a message id was seen already from `peer` (duplicates are dropped).
   bool has_incoming(std::string_view peer, std::string_view message_id);
 
+  // The conversation's default vanishing timer in seconds, 0 for none: applied to every
+  // message sent to `peer` without a timer of its own.
+  std::uint32_t timer(std::string_view peer);
+  Status set_timer(std::string_view peer, std::uint32_t seconds);
+
  private:
   LocalStore(std::unique_ptr<store::Database> db, Vault vault);
+  // After a deletion: copies the WAL into the database and truncates it, so no older
+  // image of a deleted row's page stays in either file.
+  Status checkpoint();
+  // One row of kHistory or kMessage; nothing when its sealed text does not open.
+  std::optional<HistoryEntry> read_entry(std::string_view peer, const store::Query& q);
 
   std::unique_ptr<store::Database> db_;
   Vault vault_;

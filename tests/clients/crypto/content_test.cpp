@@ -21,10 +21,14 @@ Content sample() {
 Party alice_device_1() { return Party{"@alice", 1, std::string(32, 'k'), std::string(32, 'd')}; }
 
 TEST(Content, RoundTripsEveryType) {
-  for (const auto type :
-       {ContentType::kText, ContentType::kReceipt, ContentType::kTyping, ContentType::kControl}) {
+  for (const auto type : {ContentType::kText, ContentType::kReceipt, ContentType::kTyping,
+                          ContentType::kControl, ContentType::kEdit, ContentType::kRetraction}) {
     Content c = sample();
     c.type = type;
+    // Types whose body names a message (or a control kind) need one of that shape.
+    if (type == ContentType::kEdit) c.body = Content::edit_body(std::string(16, 'o'), "fixed");
+    if (type == ContentType::kRetraction) c.body = std::string(16, 'o');
+    if (type == ContentType::kControl) c.body = Content::timer_body(3600);
     const auto decoded = Content::decode(c.encode());
     ASSERT_TRUE(decoded);
     EXPECT_EQ(decoded->type, type);
@@ -40,6 +44,62 @@ TEST(Content, RoundTripsEveryType) {
   const auto decoded = Content::decode(sync_copy.encode());
   ASSERT_TRUE(decoded);
   EXPECT_EQ(decoded->recipient, "@bob");
+}
+
+TEST(Content, ATimerTravelsInsideAndOnlyWhenSet) {
+  Content c = sample();
+  c.expires_in = 30;
+  const std::string encoded = c.encode();
+  // Without a timer the encoding is the one before timers existed (the test vector below);
+  // with one, a single u32 field follows the body.
+  EXPECT_EQ(encoded, sample().encode() + std::string("\0\0\0\4\0\0\0\x1e", 8));
+  const auto decoded = Content::decode(encoded);
+  ASSERT_TRUE(decoded);
+  EXPECT_EQ(decoded->expires_in, 30u);
+  EXPECT_EQ(decoded->body, "see you at 8");
+  EXPECT_EQ(Content::decode(sample().encode())->expires_in, 0u);
+  // 0 is written by leaving the field out, so an explicit 0 is not an encoding.
+  EXPECT_FALSE(Content::decode(sample().encode() + std::string("\0\0\0\4\0\0\0\0", 8)));
+  EXPECT_FALSE(Content::decode(encoded + std::string("\0\0\0\4\0\0\0\1", 8)));
+}
+
+TEST(Content, EditsRetractionsAndTimersCarryWhatTheyActOn) {
+  const std::string target(16, 'o');
+  Content edit = sample();
+  edit.type = ContentType::kEdit;
+  edit.body = Content::edit_body(target, "see you at 9");
+  const auto e = Content::decode(edit.encode());
+  ASSERT_TRUE(e);
+  EXPECT_EQ(e->target(), target);
+  EXPECT_EQ(e->edit_text(), "see you at 9");
+
+  Content retraction = sample();
+  retraction.type = ContentType::kRetraction;
+  retraction.body = target;
+  const auto r = Content::decode(retraction.encode());
+  ASSERT_TRUE(r);
+  EXPECT_EQ(r->target(), target);
+
+  Content timer = sample();
+  timer.type = ContentType::kControl;
+  timer.body = Content::timer_body(604800);
+  EXPECT_EQ(timer.body, std::string("\x01\x00\x09\x3a\x80", 5));
+  EXPECT_EQ(Content::decode(timer.encode())->timer_seconds(), 604800u);
+  timer.body = Content::timer_body(0);
+  EXPECT_EQ(Content::decode(timer.encode())->timer_seconds(), 0u);
+
+  // Bodies that cannot say which message (or how long) are not encodings.
+  edit.body = "short";
+  EXPECT_FALSE(Content::decode(edit.encode()));
+  retraction.body = target + "x";
+  EXPECT_FALSE(Content::decode(retraction.encode()));
+  timer.body = std::string(1, '\x01');
+  EXPECT_FALSE(Content::decode(timer.encode()));
+  timer.body = "";
+  EXPECT_FALSE(Content::decode(timer.encode()));
+  // A control kind of a later version still decodes, for the receiver to ignore.
+  timer.body = std::string("\x09later", 6);
+  EXPECT_TRUE(Content::decode(timer.encode()));
 }
 
 TEST(Content, TestVector) {

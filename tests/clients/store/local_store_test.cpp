@@ -76,7 +76,7 @@ TEST(LocalStore, SecretsAndHistoryAreSealedAndTheWrongPassphraseIsRefused) {
   auto store = open_store(dir, "correct horse");
   ASSERT_NE(store, nullptr);
   EXPECT_EQ(store->secret("device_key"), secret);
-  const auto history = store->history("@bob", 10);
+  const auto history = store->history("@bob", 10, 0);
   ASSERT_EQ(history.size(), 1u);
   EXPECT_EQ(history[0].text, text);
 }
@@ -113,15 +113,108 @@ TEST(LocalStore, HistoryKeepsOrderAndStatesOnlyRise) {
     e.text = "m" + std::to_string(i);
     ASSERT_TRUE(store->add_history(e));
   }
-  const auto last3 = store->history("@bob", 3);
+  const auto last3 = store->history("@bob", 3, 0);
   ASSERT_EQ(last3.size(), 3u);
   EXPECT_EQ(last3[0].text, "m2");
   EXPECT_EQ(last3[2].text, "m4");
   const std::string id = std::string(15, 'x') + '4';
   ASSERT_TRUE(store->mark(id, HistoryEntry::State::kRead));
   ASSERT_TRUE(store->mark(id, HistoryEntry::State::kDelivered));  // late: ignored
-  EXPECT_EQ(store->history("@bob", 1)[0].state, HistoryEntry::State::kRead);
-  EXPECT_TRUE(store->history("@carol", 10).empty());
+  EXPECT_EQ(store->history("@bob", 1, 0)[0].state, HistoryEntry::State::kRead);
+  EXPECT_TRUE(store->history("@carol", 10, 0).empty());
+}
+
+HistoryEntry message(std::string_view id, std::int64_t expires_at, std::string text) {
+  HistoryEntry e;
+  e.peer = "@bob";
+  e.direction = HistoryEntry::Direction::kIn;
+  e.message_id = std::string(15, 'v') + std::string(id);
+  e.timestamp_ms = 1000;
+  e.text = std::move(text);
+  e.state = HistoryEntry::State::kReceived;
+  e.expires_at = expires_at;
+  return e;
+}
+
+// The sealed bytes of every history row, straight from the file.
+std::vector<std::string> sealed_rows(const TempDir& dir) {
+  std::vector<std::string> out;
+  sqlite3* db = nullptr;
+  EXPECT_EQ(sqlite3_open((dir.file("home") + "/xchat.db").c_str(), &db), SQLITE_OK);
+  sqlite3_stmt* stmt = nullptr;
+  sqlite3_prepare_v2(db, "SELECT sealed FROM history ORDER BY id", -1, &stmt, nullptr);
+  while (sqlite3_step(stmt) == SQLITE_ROW) {
+    out.emplace_back(static_cast<const char*>(sqlite3_column_blob(stmt, 0)),
+                     static_cast<std::size_t>(sqlite3_column_bytes(stmt, 0)));
+  }
+  sqlite3_finalize(stmt);
+  sqlite3_close(db);
+  return out;
+}
+
+TEST(LocalStore, AnExpiredMessageIsNeverReturnedAndThePurgeLeavesNoTraceInTheFiles) {
+  TempDir dir("xchat-client-store");
+  auto store = open_store(dir);
+  ASSERT_NE(store, nullptr);
+  ASSERT_TRUE(store->add_history(message("1", 0, "stays")));
+  ASSERT_TRUE(store->add_history(message("2", 5000, "vanishes at 5 s")));
+  ASSERT_TRUE(store->add_history(message("3", 9000, "vanishes at 9 s")));
+  EXPECT_EQ(store->next_expiry(), 5000);
+  EXPECT_EQ(store->history("@bob", 10, 4999).size(), 3u);
+  EXPECT_EQ(store->history("@bob", 10, 4999)[1].expires_at, 5000);
+  const auto vanishing = sealed_rows(dir).at(1);
+
+  // Past its time it is gone from history and lookups before any purge ran...
+  const auto later = store->history("@bob", 10, 5000);
+  ASSERT_EQ(later.size(), 2u);
+  EXPECT_EQ(later[0].text, "stays");
+  EXPECT_EQ(later[1].text, "vanishes at 9 s");
+  EXPECT_FALSE(store->message("@bob", message("2", 0, "").message_id, 5000));
+  EXPECT_TRUE(store->message("@bob", message("2", 0, "").message_id, 4999));
+
+  // ...and the purge deletes the row, with its sealed bytes, from both files.
+  ASSERT_NE(files_of(dir).find(vanishing), std::string::npos);
+  auto purged = store->purge_expired(5000);
+  ASSERT_TRUE(purged);
+  EXPECT_EQ(*purged, 1);
+  EXPECT_EQ(sealed_rows(dir).size(), 2u);
+  EXPECT_EQ(files_of(dir).find(vanishing), std::string::npos);
+  EXPECT_EQ(store->next_expiry(), 9000);
+  EXPECT_EQ(*store->purge_expired(5000), 0);
+  EXPECT_EQ(*store->purge_expired(100000), 1);
+  EXPECT_EQ(store->next_expiry(), std::nullopt);
+  EXPECT_EQ(store->history("@bob", 10, 100000).size(), 1u);
+}
+
+TEST(LocalStore, RemovedAndEditedTextsLeaveNoTraceInTheFiles) {
+  TempDir dir("xchat-client-store");
+  auto store = open_store(dir);
+  ASSERT_NE(store, nullptr);
+  ASSERT_TRUE(store->add_history(message("1", 0, "first")));
+  ASSERT_TRUE(store->add_history(message("2", 0, "second")));
+  const auto before = sealed_rows(dir);
+  const auto first = store->message("@bob", message("1", 0, "").message_id, 0);
+  ASSERT_TRUE(first);
+  ASSERT_TRUE(store->replace_text(*first, "first, corrected"));
+  ASSERT_TRUE(store->remove_message("@bob", message("2", 0, "").message_id));
+  const auto now = store->history("@bob", 10, 0);
+  ASSERT_EQ(now.size(), 1u);
+  EXPECT_EQ(now[0].text, "first, corrected");
+  EXPECT_TRUE(now[0].edited);
+  const std::string disk = files_of(dir);
+  for (const auto& sealed : before) EXPECT_EQ(disk.find(sealed), std::string::npos);
+}
+
+TEST(LocalStore, ConversationTimers) {
+  TempDir dir("xchat-client-store");
+  auto store = open_store(dir);
+  ASSERT_NE(store, nullptr);
+  EXPECT_EQ(store->timer("@bob"), 0u);
+  ASSERT_TRUE(store->set_timer("@bob", 3600));
+  EXPECT_EQ(store->timer("@bob"), 3600u);
+  EXPECT_EQ(store->timer("@carol"), 0u);
+  ASSERT_TRUE(store->set_timer("@bob", 0));
+  EXPECT_EQ(store->timer("@bob"), 0u);
 }
 
 TEST(LocalStore, SessionsAndPrekeysRoundTrip) {
