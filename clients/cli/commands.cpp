@@ -13,6 +13,7 @@
 #include <set>
 
 #include "cli/terminal.hpp"
+#include "messenger/duration.hpp"
 #include "messenger/messenger.hpp"
 #include "xchat/base64.hpp"
 #include "xchat/error_code.hpp"
@@ -104,6 +105,34 @@ std::string clock_time(std::int64_t ms) {
   return out;
 }
 
+std::int64_t now_ms() {
+  return std::chrono::duration_cast<std::chrono::milliseconds>(
+             std::chrono::system_clock::now().time_since_epoch())
+      .count();
+}
+
+// Seconds until `expires_at` (ms), rounded up: a message shown as vanishing in 1s is there.
+std::int64_t seconds_left(std::int64_t expires_at) {
+  return std::max<std::int64_t>(0, (expires_at - now_ms() + 999) / 1000);
+}
+
+// Message ids are shown and typed in base64 (24 characters), as the protocol writes them.
+std::string message_id_text(std::string_view id) { return base64_encode(id); }
+
+Result<std::string> parse_message_id(std::string_view text) {
+  auto id = base64_decode(text);
+  if (!id || id->size() != 16) {
+    return Status(ErrorCode::kBadRequest,
+                  "not a message id: '" + std::string(text) +
+                      "' (the 24 characters that `xchat send` and `xchat history` print)");
+  }
+  return std::move(*id);
+}
+
+std::string timer_text(std::uint32_t seconds) {
+  return seconds == 0 ? "off" : format_duration(seconds);
+}
+
 const char* state_name(HistoryEntry::State s) {
   switch (s) {
     case HistoryEntry::State::kSent:
@@ -123,17 +152,35 @@ json event_json(const Event& e) {
   switch (e.kind) {
     case Event::Kind::kMessage:
       j["event"] = "message";
-      j["message_id"] = base64_encode(e.message_id);
+      j["message_id"] = message_id_text(e.message_id);
       j["timestamp"] = e.timestamp_ms;
       j["text"] = e.text;
       j["request"] = e.request;
+      j["from_me"] = e.from_me;
+      if (e.expires_at != 0) j["expires_at"] = e.expires_at;
+      break;
+    case Event::Kind::kEdited:
+      j["event"] = "edited";
+      j["message_id"] = message_id_text(e.message_id);
+      j["timestamp"] = e.timestamp_ms;
+      j["text"] = e.text;
+      j["from_me"] = e.from_me;
+      break;
+    case Event::Kind::kUnsent:
+      j["event"] = "unsent";
+      j["message_id"] = message_id_text(e.message_id);
+      j["from_me"] = e.from_me;
+      break;
+    case Event::Kind::kTimer:
+      j["event"] = "timer";
+      j["seconds"] = e.seconds;
       j["from_me"] = e.from_me;
       break;
     case Event::Kind::kReceipt: {
       j["event"] = "receipt";
       j["state"] = state_name(e.receipt);
       json ids = json::array();
-      for (const auto& id : e.receipt_ids) ids.push_back(base64_encode(id));
+      for (const auto& id : e.receipt_ids) ids.push_back(message_id_text(id));
       j["message_ids"] = std::move(ids);
       break;
     }
@@ -159,10 +206,23 @@ json event_json(const Event& e) {
 // The text line for an event; nothing for events a person need not see.
 std::optional<std::string> event_text(const Event& e) {
   switch (e.kind) {
-    case Event::Kind::kMessage:
-      if (e.from_me) return clock_time(e.timestamp_ms) + " you -> " + e.peer + ": " + e.text;
+    case Event::Kind::kMessage: {
+      const std::string vanishes =
+          e.expires_at != 0 ? "  (vanishes in " + format_duration(seconds_left(e.expires_at)) + ")"
+                            : "";
+      if (e.from_me)
+        return clock_time(e.timestamp_ms) + " you -> " + e.peer + ": " + e.text + vanishes;
       return clock_time(e.timestamp_ms) + " " + e.peer + (e.request ? " (request)" : "") + ": " +
-             e.text;
+             e.text + vanishes;
+    }
+    case Event::Kind::kEdited:
+      return clock_time(e.timestamp_ms) + " " + (e.from_me ? "you -> " + e.peer : e.peer) +
+             " (edited): " + e.text;
+    case Event::Kind::kUnsent:
+      return e.from_me ? "you unsent a message to " + e.peer : e.peer + " unsent a message";
+    case Event::Kind::kTimer:
+      return (e.from_me ? "you set" : e.peer + " set") + std::string(" vanishing messages") +
+             (e.from_me ? " with " + e.peer : std::string()) + " to " + timer_text(e.seconds);
     case Event::Kind::kReceipt:
       return e.peer + " " + state_name(e.receipt) + " " + std::to_string(e.receipt_ids.size()) +
              (e.receipt_ids.size() == 1 ? " message" : " messages");
@@ -195,6 +255,37 @@ std::map<std::string, std::vector<std::string>> show(const GlobalOptions& g,
     if (e.kind == Event::Kind::kMessage && !e.from_me) read[e.peer].push_back(e.message_id);
   }
   return read;
+}
+
+// What send, edit and unsend print: `what` happened (text), or the server's answer (JSON).
+void print_sent(const GlobalOptions& g, const std::string& what, const Sent& sent) {
+  if (g.json) {
+    json j = {{"message_id", message_id_text(sent.message_id)},
+              {"timestamp", sent.timestamp_ms},
+              {"devices", sent.devices}};
+    if (sent.expires_at != 0) j["expires_at"] = sent.expires_at;
+    std::cout << j.dump() << '\n';
+    return;
+  }
+  std::cout << what << " (" << sent.devices << (sent.devices == 1 ? " device" : " devices")
+            << "), message id " << message_id_text(sent.message_id);
+  if (sent.expires_at != 0) {
+    std::cout << ", vanishes in " << format_duration(seconds_left(sent.expires_at));
+  }
+  std::cout << '\n';
+}
+
+// One line of `history` (and of the conversation `chat` starts with).
+std::string history_line(const HistoryEntry& h, const std::string& peer) {
+  const bool out = h.direction == HistoryEntry::Direction::kOut;
+  std::string notes = out ? state_name(h.state) : "";
+  if (h.edited) notes += std::string(notes.empty() ? "" : ", ") + "edited";
+  if (h.expires_at != 0) {
+    notes += std::string(notes.empty() ? "" : ", ") + "vanishes in " +
+             format_duration(seconds_left(h.expires_at));
+  }
+  return clock_time(h.timestamp_ms) + " " + (out ? "you" : peer) + ": " + h.text +
+         (notes.empty() ? "" : "  (" + notes + ")") + "  [" + message_id_text(h.message_id) + "]";
 }
 
 void send_read_receipts(Messenger& m, const std::map<std::string, std::vector<std::string>>& read) {
@@ -236,26 +327,73 @@ int init(const GlobalOptions& g, const std::string& server, const std::string& h
   return kOk;
 }
 
-int send(const GlobalOptions& g, const std::string& to, const std::string& text) {
+int send(const GlobalOptions& g, const std::string& to, const std::string& text,
+         const std::string& vanish) {
+  std::optional<std::uint32_t> expires_in;
+  if (!vanish.empty()) {
+    auto seconds = parse_duration(vanish);
+    if (!seconds) return fail(g, kUsage, seconds.status());
+    expires_in = *seconds;
+  }
   int code = kOk;
   auto m = open(g, code);
   if (!m) return code;
   // A changed identity key is shown before the message goes.
   if (auto changed = m->identity_changed(to); !changed) return refused(g, changed.status());
   show(g, m->receive(std::chrono::milliseconds(0)));
-  auto sent = m->send_text(to, text);
+  auto sent = m->send_text(to, text, expires_in);
   show(g, m->receive(std::chrono::milliseconds(0)));
   if (!sent) return refused(g, sent.status());
-  if (g.json) {
-    std::cout << json{{"message_id", base64_encode(sent->message_id)},
-                      {"timestamp", sent->timestamp_ms},
-                      {"devices", sent->devices}}
-                     .dump()
-              << '\n';
-  } else {
-    std::cout << "sent to " << to << " (" << sent->devices
-              << (sent->devices == 1 ? " device" : " devices") << ")\n";
+  print_sent(g, "sent to " + to, *sent);
+  return kOk;
+}
+
+int timer(const GlobalOptions& g, const std::string& peer, const std::string& value) {
+  std::optional<std::uint32_t> seconds;
+  if (value == "off") {
+    seconds = 0;
+  } else if (!value.empty()) {
+    auto parsed = parse_duration(value);
+    if (!parsed) return fail(g, kUsage, parsed.status());
+    seconds = *parsed;
   }
+  int code = kOk;
+  auto m = open(g, code);
+  if (!m) return code;
+  if (seconds) {
+    if (Status s = m->set_timer(peer, *seconds); !s) return refused(g, s);
+  }
+  const std::uint32_t current = m->timer(peer);
+  if (g.json) {
+    std::cout << json{{"peer", peer}, {"seconds", current}}.dump() << '\n';
+  } else {
+    std::cout << "vanishing messages with " << peer << ": " << timer_text(current) << '\n';
+  }
+  return kOk;
+}
+
+int unsend(const GlobalOptions& g, const std::string& peer, const std::string& message_id) {
+  auto id = parse_message_id(message_id);
+  if (!id) return fail(g, kUsage, id.status());
+  int code = kOk;
+  auto m = open(g, code);
+  if (!m) return code;
+  auto sent = m->unsend(peer, *id);
+  if (!sent) return refused(g, sent.status());
+  print_sent(g, "unsent from " + peer, *sent);
+  return kOk;
+}
+
+int edit(const GlobalOptions& g, const std::string& peer, const std::string& message_id,
+         const std::string& text) {
+  auto id = parse_message_id(message_id);
+  if (!id) return fail(g, kUsage, id.status());
+  int code = kOk;
+  auto m = open(g, code);
+  if (!m) return code;
+  auto sent = m->edit(peer, *id, text);
+  if (!sent) return refused(g, sent.status());
+  print_sent(g, "edit sent to " + peer, *sent);
   return kOk;
 }
 
@@ -280,10 +418,7 @@ int chat(const GlobalOptions& g, const std::string& peer) {
   catch_interrupts();
   LineReader reader;
   if (!g.json) {
-    for (const auto& h : m->history(peer, 10)) {
-      reader.print(clock_time(h.timestamp_ms) + " " +
-                   (h.direction == HistoryEntry::Direction::kOut ? "you" : peer) + ": " + h.text);
-    }
+    for (const auto& h : m->history(peer, 10)) reader.print(history_line(h, peer));
     reader.print("-- chatting with " + peer + " (Ctrl-D or Ctrl-C to leave) --");
   }
   bool typing = false;
@@ -318,19 +453,21 @@ int history(const GlobalOptions& g, const std::string& peer, int limit) {
   auto m = open(g, code);
   if (!m) return code;
   for (const auto& h : m->history(peer, static_cast<std::size_t>(limit))) {
-    const bool out = h.direction == HistoryEntry::Direction::kOut;
-    if (g.json) {
-      std::cout << json{{"direction", out ? "out" : "in"},
-                        {"message_id", base64_encode(h.message_id)},
-                        {"timestamp", h.timestamp_ms},
-                        {"text", h.text},
-                        {"state", state_name(h.state)}}
-                       .dump()
-                << '\n';
-    } else {
-      std::cout << clock_time(h.timestamp_ms) << " " << (out ? "you" : peer) << ": " << h.text
-                << (out ? std::string("  (") + state_name(h.state) + ")" : std::string()) << '\n';
+    if (!g.json) {
+      std::cout << history_line(h, peer) << '\n';
+      continue;
     }
+    json j = {{"direction", h.direction == HistoryEntry::Direction::kOut ? "out" : "in"},
+              {"message_id", message_id_text(h.message_id)},
+              {"timestamp", h.timestamp_ms},
+              {"text", h.text},
+              {"state", state_name(h.state)},
+              {"edited", h.edited}};
+    if (h.expires_at != 0) {
+      j["expires_at"] = h.expires_at;
+      j["vanishes_in"] = seconds_left(h.expires_at);
+    }
+    std::cout << j.dump() << '\n';
   }
   return kOk;
 }

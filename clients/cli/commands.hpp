@@ -24,7 +24,15 @@ struct GlobalOptions {
 int init(const GlobalOptions& g, const std::string& server, const std::string& handle,
          std::uint32_t device, const std::string& invite, const std::string& link_file,
          const std::string& code);
-int send(const GlobalOptions& g, const std::string& to, const std::string& text);
+// `vanish`: a duration (30s, 5m, 1h, 7d); empty for the conversation's timer.
+int send(const GlobalOptions& g, const std::string& to, const std::string& text,
+         const std::string& vanish);
+// `value`: a duration or "off" sets the conversation's timer; empty shows it.
+int timer(const GlobalOptions& g, const std::string& peer, const std::string& value);
+// `message_id`: as send and history print it (base64, 24 characters).
+int unsend(const GlobalOptions& g, const std::string& peer, const std::string& message_id);
+int edit(const GlobalOptions& g, const std::string& peer, const std::string& message_id,
+         const std::string& text);
 int listen(const GlobalOptions& g, double seconds);
 int chat(const GlobalOptions& g, const std::string& peer);
 int history(const GlobalOptions& g, const std::string& peer, int limit);

@@ -58,12 +58,33 @@ int main(int argc, char** argv) {
   init->add_option("--code", code, "The code `xchat devices add` printed");
   init->callback([&] { result = cli::init(g, server, handle, device, invite, link_file, code); });
 
-  std::string peer;
+  std::string peer, vanish;
   std::vector<std::string> words;
   auto* send = app.add_subcommand("send", "Send a message");
+  send->add_option("--vanish", vanish, "It vanishes this long after it is sent (30s, 5m, 1h, 7d)");
   send->add_option("handle", peer, "To whom")->required();
   send->add_option("text", words, "The message")->required();
-  send->callback([&] { result = cli::send(g, peer, joined(words)); });
+  send->callback([&] { result = cli::send(g, peer, joined(words), vanish); });
+
+  std::string value;
+  auto* timer = app.add_subcommand(
+      "timer",
+      "A conversation's vanishing timer: show it, set it (30s, 5m, 1h, 7d) or turn it off");
+  timer->add_option("handle", peer, "With whom")->required();
+  timer->add_option("duration", value, "A duration, or off");
+  timer->callback([&] { result = cli::timer(g, peer, value); });
+
+  std::string message_id;
+  auto* unsend = app.add_subcommand("unsend", "Delete a message of yours for everyone");
+  unsend->add_option("handle", peer, "The conversation")->required();
+  unsend->add_option("message_id", message_id, "As send and history print it")->required();
+  unsend->callback([&] { result = cli::unsend(g, peer, message_id); });
+
+  auto* edit = app.add_subcommand("edit", "Replace the text of a message of yours");
+  edit->add_option("handle", peer, "The conversation")->required();
+  edit->add_option("message_id", message_id, "As send and history print it")->required();
+  edit->add_option("text", words, "The new text")->required();
+  edit->callback([&] { result = cli::edit(g, peer, message_id, joined(words)); });
 
   double seconds = 0;
   auto* listen = app.add_subcommand("listen", "Print messages as they arrive (and send receipts)");
