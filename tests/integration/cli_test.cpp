@@ -1,79 +1,12 @@
 // The xchat command-line client, driven as a user would drive it, against a real xchatd.
 #include <gtest/gtest.h>
 
-#include <nlohmann/json.hpp>
-#include <sstream>
-
-#include "integration/support/daemon.hpp"
-#include "support/temp_dir.hpp"
+#include "integration/support/xchat_cli.hpp"
 
 namespace xchat::testing {
 namespace {
 
-using nlohmann::json;
-
-struct CliRun {
-  int exit_code = -1;
-  std::string output;  // stdout and stderr together
-
-  // The JSON objects among the output lines.
-  std::vector<json> objects() const {
-    std::vector<json> out;
-    std::istringstream lines(output);
-    std::string line;
-    while (std::getline(lines, line)) {
-      auto j = json::parse(line, nullptr, false);
-      if (j.is_object()) out.push_back(std::move(j));
-    }
-    return out;
-  }
-  std::vector<std::string> messages() const {
-    std::vector<std::string> out;
-    for (const auto& j : objects()) {
-      if (j.value("event", "") == "message") out.push_back(j.value("text", ""));
-    }
-    return out;
-  }
-};
-
-class CliTest : public ::testing::Test {
- protected:
-  std::string url() const { return "ws://127.0.0.1:" + std::to_string(daemon_.port()) + "/v1/ws"; }
-
-  // `xchat --home HOME ARGS...` with the passphrase in the environment, bounded in time;
-  // `input` is fed to its standard input.
-  CliRun xchat(const std::string& home, const std::vector<std::string>& args,
-               const std::string& input = "", const std::string& passphrase = "") {
-    std::string command =
-        "printf '%s' \"$XCHAT_INPUT\" | XCHAT_PASSPHRASE=\"$XCHAT_PASS\" "
-        "/usr/bin/timeout 60 \"$XCHAT_BIN\" --home \"$XCHAT_HOME_DIR\"";
-    for (const auto& a : args) {
-      command += " '";
-      for (const char c : a) command += c == '\'' ? std::string("'\\''") : std::string(1, c);
-      command += "'";
-    }
-    CliRun r;
-    r.exit_code = run_command({"/usr/bin/env", "XCHAT_INPUT=" + input,
-                               "XCHAT_PASS=" + (passphrase.empty() ? "pass " + home : passphrase),
-                               std::string("XCHAT_BIN=") + XCHAT_CLI_BINARY,
-                               "XCHAT_HOME_DIR=" + dir_.file(home), "/bin/sh", "-c", command},
-                              &r.output);
-    return r;
-  }
-
-  void init(const std::string& home, const std::string& handle) {
-    const CliRun r = xchat(home, {"init", "--server", url(), "--handle", handle});
-    ASSERT_EQ(r.exit_code, 0) << r.output;
-  }
-
-  // Listens for up to `seconds`, as JSON.
-  CliRun listen(const std::string& home, int seconds = 2) {
-    return xchat(home, {"--json", "listen", "--seconds", std::to_string(seconds)});
-  }
-
-  Daemon daemon_;
-  TempDir dir_{"xchat-cli"};
-};
+class CliTest : public CliFixture {};
 
 TEST_F(CliTest, TwoUsersChatBothWaysWithReceipts) {
   init("alice", "@Alice");
