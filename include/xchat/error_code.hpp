@@ -35,6 +35,7 @@ enum class ErrorCode {
   kStaleDevices,          // a send's device list differs from the account's devices
   kNotAllowed,            // the recipient accepts messages from contacts only
   kQueueFull,             // a recipient device holds limits.max_queued_envelopes_per_device
+  kWindowClosed,          // too late to unsend or edit that message
   kInternal,              // a server fault; the request may be retried
 };
 

@@ -92,6 +92,7 @@ Complaint one_of(const std::string& s, std::initializer_list<std::string_view> a
 
 const std::vector<Field>& schema() {
   constexpr std::int64_t kMaxInt = 1LL << 40;
+  constexpr std::int64_t kMaxExpiresIn = 3650LL * 24 * 3600;  // ten years
   static const std::vector<Field> fields = {
       string(
           "listen", "address", [](Config & c) -> auto& { return c.listen.address; },
@@ -184,6 +185,18 @@ const std::vector<Field>& schema() {
       integer(
           "messages", "dedup_window_hours", 1, 24 * 3650,
           [](Config & c) -> auto& { return c.messages.dedup_window_hours; }),
+      integer(
+          "messages", "min_expires_in_seconds", 1, kMaxExpiresIn,
+          [](Config & c) -> auto& { return c.messages.min_expires_in_seconds; }),
+      integer(
+          "messages", "max_expires_in_seconds", 1, kMaxExpiresIn,
+          [](Config & c) -> auto& { return c.messages.max_expires_in_seconds; }),
+      integer(
+          "messages", "unsend_window_seconds", 0, kMaxInt,
+          [](Config & c) -> auto& { return c.messages.unsend_window_seconds; }),
+      integer(
+          "messages", "edit_window_seconds", 0, kMaxInt,
+          [](Config & c) -> auto& { return c.messages.edit_window_seconds; }),
       string(
           "storage", "synchronous", [](Config & c) -> auto& { return c.storage.synchronous; },
           [](const std::string& s) {
@@ -198,6 +211,9 @@ const std::vector<Field>& schema() {
       integer(
           "storage", "busy_timeout_ms", 0, 600'000,
           [](Config & c) -> auto& { return c.storage.busy_timeout_ms; }),
+      integer(
+          "storage", "checkpoint_interval_seconds", 1, 86'400,
+          [](Config & c) -> auto& { return c.storage.checkpoint_interval_seconds; }),
       {"access", "registration",
        [](const toml::node& n, Config& c) -> Complaint {
          const auto* v = n.as_string();
@@ -309,6 +325,14 @@ Result<Config> parse_config(std::string_view toml_text, std::string_view source_
                                               ": must be at least 4 x limits.max_envelope_bytes (" +
                                               std::to_string(4 * l.max_envelope_bytes) + ")");
   }
+  const auto& m = config.messages;
+  if (m.min_expires_in_seconds > m.max_expires_in_seconds) {
+    return Status(ErrorCode::kBadRequest,
+                  src + ": messages.min_expires_in_seconds = " +
+                      std::to_string(m.min_expires_in_seconds) +
+                      ": must not exceed messages.max_expires_in_seconds (" +
+                      std::to_string(m.max_expires_in_seconds) + ")");
+  }
   if (config.tls.cert.empty() != config.tls.key.empty()) {
     return Status(ErrorCode::kBadRequest,
                   src + ": tls: cert and key must be set together (or both left empty)");
@@ -346,7 +370,9 @@ Config merge_reloadable(const Config& running, const Config& reloaded,
   note(running.storage.synchronous != reloaded.storage.synchronous ||
            running.storage.batch_window_us != reloaded.storage.batch_window_us ||
            running.storage.batch_max_ops != reloaded.storage.batch_max_ops ||
-           running.storage.busy_timeout_ms != reloaded.storage.busy_timeout_ms,
+           running.storage.busy_timeout_ms != reloaded.storage.busy_timeout_ms ||
+           running.storage.checkpoint_interval_seconds !=
+               reloaded.storage.checkpoint_interval_seconds,
        "storage");
   return merged;
 }

@@ -62,6 +62,10 @@ struct LimitsConfig {
 struct MessagesConfig {
   std::int64_t max_retention_days = 30;
   std::int64_t dedup_window_hours = 168;
+  std::int64_t min_expires_in_seconds = 5;             // a send's vanishing timer: the least
+  std::int64_t max_expires_in_seconds = 7 * 24 * 3600;  // and the most
+  std::int64_t unsend_window_seconds = 24 * 3600;
+  std::int64_t edit_window_seconds = 24 * 3600;
 };
 
 struct StorageConfig {
@@ -69,6 +73,7 @@ struct StorageConfig {
   std::int64_t batch_window_us = 0;
   std::int64_t batch_max_ops = 512;
   std::int64_t busy_timeout_ms = 5000;
+  std::int64_t checkpoint_interval_seconds = 60;
 };
 
 struct AccessConfig {

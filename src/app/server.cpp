@@ -60,22 +60,28 @@ int Server::run() {
     tls_ = std::move(*tls);
   }
 
-  // Whatever outlived its retention while the server was down goes before anyone connects.
-  retention_ = std::make_unique<Retention>(ioc_, settings_, *store_, clock_);
-  if (Status s = retention_->purge_now(); !s) {
-    spdlog::critical("purging expired envelopes: {}", s.message());
+  // Whatever vanished or outlived its retention while the server was down goes before
+  // anyone connects, and the WAL forgets it too.
+  checkpointer_ = std::make_unique<WalCheckpointer>(ioc_, settings_, *store_, metrics_);
+  expiry_ = std::make_unique<ExpiryScheduler>(ioc_, settings_, *store_, clock_, metrics_,
+                                              *checkpointer_, messaging_timed_records());
+  if (Status s = expiry_->purge_now(); !s) {
+    spdlog::critical("deleting expired records: {}", s.message());
     store_->close();
     return 1;
   }
+  if (Status s = checkpointer_->checkpoint_now(); !s) {
+    spdlog::warn("WAL checkpoint at startup: {}", s.message());
+  }
 
-  delivery_ = std::make_unique<DeliveryService>(settings_, *store_, metrics_);
+  delivery_ = std::make_unique<DeliveryService>(settings_, *store_, clock_, metrics_);
   auth_ =
       std::make_unique<AuthService>(settings_, *store_, clock_, registry_, metrics_, *delivery_);
   accounts_ =
       std::make_unique<AccountService>(settings_, *store_, clock_, registry_, lookup_budget_);
   keys_ = std::make_unique<KeyService>(settings_, *store_, clock_, registry_);
-  messages_ =
-      std::make_unique<MessageService>(settings_, *store_, clock_, metrics_, registry_, *delivery_);
+  messages_ = std::make_unique<MessageService>(settings_, *store_, clock_, metrics_, registry_,
+                                               *delivery_, *expiry_, *checkpointer_);
   contacts_ = std::make_unique<ContactService>(settings_, *store_, clock_, lookup_budget_);
   dispatcher_ = std::make_unique<Dispatcher>(settings_, *store_, clock_, metrics_, *auth_,
                                              *accounts_, *keys_, *messages_, *contacts_);
@@ -100,7 +106,8 @@ int Server::run() {
   signals_.add(SIGHUP);
   wait_for_signal();
   listener_->run();
-  retention_->start();
+  expiry_->start();
+  checkpointer_->start();
   if (auto interval = notifier_.watchdog_interval()) schedule_watchdog(*interval);
 
   const auto bound = listener_->local_endpoint();
@@ -157,6 +164,7 @@ void Server::reload() {
   spdlog::info("configuration reloaded from {}", config_path_);
   set_log_level(merged.log.level);
   settings_.set(std::move(merged));
+  expiry_->reschedule();  // retention periods may have changed
   notifier_.ready("configuration reloaded");
 }
 
@@ -178,7 +186,8 @@ void Server::await_sessions_closed(std::chrono::steady_clock::time_point deadlin
     }
     signals_.cancel();
     watchdog_timer_.cancel();
-    retention_->stop();
+    expiry_->stop();
+    checkpointer_->stop();
     ioc_.stop();
     return;
   }

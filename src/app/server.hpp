@@ -24,7 +24,8 @@
 #include "service/dispatcher.hpp"
 #include "service/key_service.hpp"
 #include "service/message_service.hpp"
-#include "service/retention.hpp"
+#include "service/expiry_scheduler.hpp"
+#include "service/wal_checkpointer.hpp"
 #include "store/store.hpp"
 
 namespace xchat {
@@ -73,7 +74,8 @@ class Server {
   boost::asio::signal_set signals_{ioc_};
   boost::asio::steady_timer shutdown_timer_{ioc_};
   boost::asio::steady_timer watchdog_timer_{ioc_};
-  std::unique_ptr<Retention> retention_;
+  std::unique_ptr<WalCheckpointer> checkpointer_;
+  std::unique_ptr<ExpiryScheduler> expiry_;
   std::shared_ptr<net::Listener> listener_;
   bool shutting_down_ = false;
 };

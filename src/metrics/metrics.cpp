@@ -63,6 +63,17 @@ std::string Metrics::render() const {
           envelopes_sent.load(kRelaxed));
   counter("xchatd_envelopes_acked_total", "Envelopes acknowledged by their devices and deleted.",
           envelopes_acked.load(kRelaxed));
+  counter("xchatd_envelopes_expired_total",
+          "Envelopes deleted by their vanishing timer or the retention limit.",
+          envelopes_expired.load(kRelaxed));
+  counter("xchatd_envelopes_unsent_total",
+          "Undelivered envelopes deleted because their sender unsent the message.",
+          envelopes_unsent.load(kRelaxed));
+  counter("xchatd_wal_checkpoints_total", "Checkpoints that truncated the write-ahead log.",
+          wal_checkpoints.load(kRelaxed));
+  counter("xchatd_wal_checkpoints_failed_total",
+          "Truncating checkpoints that a reader or an error prevented (retried).",
+          wal_checkpoints_failed.load(kRelaxed));
 
   o << "# HELP xchatd_errors_total Error replies sent, by code.\n"
        "# TYPE xchatd_errors_total counter\n";

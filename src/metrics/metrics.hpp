@@ -29,6 +29,10 @@ class Metrics {
   std::atomic<std::uint64_t> envelopes_stored{0};      // committed to device queues
   std::atomic<std::uint64_t> envelopes_sent{0};        // pushed to devices (ephemeral too)
   std::atomic<std::uint64_t> envelopes_acked{0};       // acknowledged and deleted
+  std::atomic<std::uint64_t> envelopes_expired{0};     // vanished, or past their retention
+  std::atomic<std::uint64_t> envelopes_unsent{0};      // undelivered copies deleted by unsend
+  std::atomic<std::uint64_t> wal_checkpoints{0};       // truncating checkpoints done
+  std::atomic<std::uint64_t> wal_checkpoints_failed{0};
 
   void count_error(ErrorCode code);
   // One committed (or failed) store transaction carrying `ops` operations.

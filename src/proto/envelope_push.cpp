@@ -37,7 +37,16 @@ std::string encode_envelope_item(const store::envelopes::Envelope& e, bool ephem
   item += R"({"ciphertext":")";
   item += ciphertext;
   item += '"';
+  if (e.kind == store::envelopes::Kind::kEdit) {
+    item += R"(,"edits":")";
+    item += base64_encode(e.refers_to);
+    item += '"';
+  }
   if (ephemeral) item += R"(,"ephemeral":true)";
+  if (e.expires_at != 0) {
+    item += R"(,"expires_at":)";
+    item += std::to_string(e.expires_at);
+  }
   item += R"(,"from":)";
   item += from;
   item += R"(,"from_device":)";
@@ -46,6 +55,11 @@ std::string encode_envelope_item(const store::envelopes::Envelope& e, bool ephem
   item += base64_encode(e.message_id);
   item += '"';
   if (e.request) item += R"(,"request":true)";
+  if (e.kind == store::envelopes::Kind::kUnsend) {
+    item += R"(,"retracts":")";
+    item += base64_encode(e.refers_to);
+    item += '"';
+  }
   if (!ephemeral) {
     item += R"(,"seq":)";
     item += std::to_string(e.seq);

@@ -56,6 +56,8 @@ std::string_view to_string(ErrorCode code) {
       return "not_allowed";
     case ErrorCode::kQueueFull:
       return "queue_full";
+    case ErrorCode::kWindowClosed:
+      return "window_closed";
     case ErrorCode::kInternal:
       return "internal";
   }

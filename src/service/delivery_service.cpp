@@ -21,6 +21,7 @@ void DeliveryService::offer(const std::shared_ptr<net::Peer>& peer,
   boost::asio::post(peer->executor(), [this, peer, envelope = std::move(envelope)] {
     Inbox& inbox = peer->context().inbox;
     if (!inbox.started || envelope->seq <= inbox.last_sent) return;
+    if (envelope->expired(clock_.unix_millis())) return;
     if (inbox.caught_up && window_open(inbox)) {
       stage(inbox, *envelope);
       // Offers already queued on the strand (the rest of the commit) join this push.
@@ -66,7 +67,7 @@ void DeliveryService::fill(const std::shared_ptr<net::Peer>& peer) {
     const auto room = max_unacked - static_cast<std::int64_t>(inbox.unacked.size());
     auto reader = store_.readers().acquire();
     auto page = reader ? store::envelopes::page(**reader, principal.account_id, principal.device_id,
-                                                inbox.last_sent, room)
+                                                inbox.last_sent, room, clock_.unix_millis())
                        : Result<std::vector<store::envelopes::Envelope>>(reader.status());
     if (!page) {
       // The next acknowledgement or offer tries again; a new login starts over.

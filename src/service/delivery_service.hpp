@@ -6,6 +6,7 @@
 #include "app/settings.hpp"
 #include "metrics/metrics.hpp"
 #include "net/peer.hpp"
+#include "service/clock.hpp"
 #include "store/envelopes.hpp"
 #include "store/store.hpp"
 
@@ -23,11 +24,14 @@ struct Inbox;
 // send one twice or out of order on a connection. Envelopes are staged and written as
 // "envelopes" pushes of up to proto::kMaxEnvelopeBatchBytes: a page read from the queue
 // goes out at once, and envelopes offered together (one commit's, say) share a push.
+// A vanishing envelope is never sent at or after its expires_at, whether it comes from
+// memory or from a page read just before the expiry scheduler deleted it.
 // Everything runs on the session's strand.
 class DeliveryService {
  public:
-  DeliveryService(const Settings& settings, store::Store& store, Metrics& metrics)
-      : settings_(settings), store_(store), metrics_(metrics) {}
+  DeliveryService(const Settings& settings, store::Store& store, const Clock& clock,
+                  Metrics& metrics)
+      : settings_(settings), store_(store), clock_(clock), metrics_(metrics) {}
 
   // After a successful login (and its reply): starts sending the device's queue.
   void start(const std::shared_ptr<net::Peer>& peer);
@@ -54,6 +58,7 @@ class DeliveryService {
 
   const Settings& settings_;
   store::Store& store_;
+  const Clock& clock_;
   Metrics& metrics_;
 };
 

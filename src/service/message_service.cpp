@@ -1,6 +1,8 @@
 #include "service/message_service.hpp"
 
 #include <algorithm>
+#include <set>
+#include <utility>
 
 #include "proto/envelope_push.hpp"
 #include "proto/fields.hpp"
@@ -16,6 +18,7 @@ namespace {
 
 using store::envelopes::DeviceQueue;
 using store::envelopes::Envelope;
+using store::envelopes::Kind;
 
 constexpr std::size_t kMessageIdBytes = 16;
 constexpr std::uint32_t kMaxDeviceId = 0x7fffffff;
@@ -125,8 +128,6 @@ Status check_addressees(const std::vector<Envelope>& copies, std::size_t recipie
                 "the send does not address the current devices; see 'devices'");
 }
 
-// A stored send on its way through the store writer, shared by the writer's work, its
-// completion and the deliveries that point into `copies`.
 // Who a send goes to, and how they treat the sender.
 struct Recipient {
   std::int64_t id = 0;
@@ -135,14 +136,15 @@ struct Recipient {
 
 // kNotFound for an unknown or suspended handle; kNotAllowed when the recipient takes
 // messages from contacts only and the sender is not one — blocked or not, so that being
-// blocked does not show.
+// blocked does not show. An unsend is never refused for that: it takes back what the
+// recipient once accepted.
 Result<Recipient> resolve_recipient(store::Database& db,
                                     const std::optional<store::accounts::Account>& account,
-                                    std::int64_t sender_id) {
+                                    std::int64_t sender_id, Kind kind) {
   if (!store::accounts::visible(account)) return Status(ErrorCode::kNotFound, "no such handle");
   auto standing = store::contacts::standing(db, account->id, sender_id);
   if (!standing) return standing.status();
-  if (standing->contacts_only && !standing->contact) {
+  if (standing->contacts_only && !standing->contact && kind != Kind::kUnsend) {
     return Status(ErrorCode::kNotAllowed, account->handle + " accepts messages from contacts only");
   }
   return Recipient{account->id, *standing};
@@ -173,18 +175,95 @@ struct PendingSend {
   RateLimiter::Rate rate;
   std::size_t recipient_count = 0;  // copies[0, recipient_count) are the recipient's
   std::vector<Envelope> copies;
+  // Vanishing, edit and unsend.
+  std::int64_t expires_at = 0;  // set by expires_in, or inherited from the original
+  Kind kind = Kind::kMessage;
+  std::string refers_to;             // the original's message id
+  std::int64_t window_ms = 0;        // how long after the original an edit or unsend may come
+  const net::SessionRegistry* registry = nullptr;  // who is online, for unsend
 
   // Outcome.
   std::int64_t recipient_id = 0;
-  // The recipient blocked the sender: answer as usual and make the sync copies, but store
-  // nothing for the recipient (the sender's own devices must not show the block either).
-  bool drop = false;
-  bool replay = false;  // a retry, answered from the earlier result
+  std::vector<bool> stored;  // per copy: written to its device's queue
+  std::int64_t unsent = 0;   // undelivered copies of the original (and its edits) deleted
+  bool replay = false;       // a retry, answered from the earlier result
   nlohmann::json result;
   nlohmann::json error_details = nlohmann::json::object();
 
-  bool delivered(std::size_t i) const { return !drop || i >= recipient_count; }
+  bool delivered(std::size_t i) const { return stored[i]; }
 };
+
+// A device, as (account id, device id).
+using DeviceKey = std::pair<std::int64_t, std::uint32_t>;
+
+// Checks the message an edit or unsend names, and gives the send the original's expiry.
+Result<store::sends::Sent> check_original(store::Database& db, PendingSend& s) {
+  auto sent = store::sends::find_by_account(db, s.sender_id, s.refers_to);
+  if (!sent) return sent.status();
+  const std::string field = s.kind == Kind::kEdit ? "edits" : "retracts";
+  if (!*sent || (*sent)->record.retracted ||
+      ((*sent)->record.expires_at != 0 && (*sent)->record.expires_at <= s.accepted_at)) {
+    return Status(ErrorCode::kNotFound, "'" + field +
+                                            "': you sent no such message, or it vanished or "
+                                            "was unsent");
+  }
+  const auto& original = (*sent)->record;
+  if (original.kind != Kind::kMessage) {
+    return Status(ErrorCode::kBadRequest,
+                  "'" + field + "' must name a message, not an edit or an unsend");
+  }
+  if (original.recipient_id != s.recipient_id) {
+    return Status(ErrorCode::kBadRequest, "'" + field + "' names a message to another handle");
+  }
+  if (s.accepted_at - original.accepted_at >= s.window_ms) {
+    return Status(ErrorCode::kWindowClosed,
+                  std::string("too late to ") + (s.kind == Kind::kEdit ? "edit" : "unsend") +
+                      " that message: the window is " + std::to_string(s.window_ms / 1000) +
+                      " seconds");
+  }
+  s.expires_at = original.expires_at;
+  return std::move(**sent);
+}
+
+// Unsend: deletes every still-queued copy of the original and of its edits, marks it
+// unsent, and decides which copies of the unsend itself to store: only for devices that
+// may have received the original — it was acknowledged there, or the device is online now
+// (its copy may be on the wire) — so a device that never saw the message sees nothing.
+Status withdraw(store::Database& db, PendingSend& s, const store::sends::Sent& original) {
+  auto edits = store::sends::edit_results(db, s.sender_id, s.refers_to);
+  if (!edits) return edits.status();
+  edits->push_back(original.record.result);
+  std::set<DeviceKey> addressed = {{s.sender_id, original.sender_device}};
+  std::set<DeviceKey> still_queued;
+  for (const auto& text : *edits) {
+    const auto result = nlohmann::json::parse(text, nullptr, /*allow_exceptions=*/false);
+    for (const auto& [list, account] :
+         {std::pair<const char*, std::int64_t>{"envelopes", s.recipient_id},
+          std::pair<const char*, std::int64_t>{"sync", s.sender_id}}) {
+      const auto it = result.find(list);
+      if (it == result.end() || !it->is_array()) continue;
+      for (const auto& item : *it) {
+        const DeviceKey device{account, item.value("device_id", 0u)};
+        addressed.insert(device);
+        auto removed = store::envelopes::remove_sent(db, item.value("seq", std::int64_t{0}),
+                                                     s.sender_id);
+        if (!removed) return removed.status();
+        if (*removed) {
+          ++s.unsent;
+          still_queued.insert(device);
+        }
+      }
+    }
+  }
+  for (std::size_t i = 0; i < s.copies.size(); ++i) {
+    const DeviceKey device{s.copies[i].account_id, s.copies[i].device_id};
+    const bool received =
+        !still_queued.contains(device) ||
+        s.registry->find_device({device.first, device.second}) != nullptr;
+    s.stored[i] = s.stored[i] && addressed.contains(device) && received;
+  }
+  return store::sends::mark_retracted(db, s.sender_id, original.sender_device, s.refers_to);
+}
 
 Status store_send(store::Database& db, PendingSend& s) {
   auto account = store::accounts::find_by_handle(db, s.recipient_key);
@@ -203,11 +282,23 @@ Status store_send(store::Database& db, PendingSend& s) {
   if (!s.budget->try_acquire(RateLimiter::account_key(s.sender_id), s.rate)) {
     return Status(ErrorCode::kRateLimited, "too many sends; try again later");
   }
-  auto recipient = resolve_recipient(db, *account, s.sender_id);
+  auto recipient = resolve_recipient(db, *account, s.sender_id, s.kind);
   if (!recipient) return recipient.status();
   s.recipient_id = recipient->id;
-  s.drop = recipient->standing.blocked;
+  std::optional<store::sends::Sent> original;
+  if (s.kind != Kind::kMessage) {
+    auto checked = check_original(db, s);
+    if (!checked) return checked.status();
+    original = std::move(*checked);
+  }
+  // The recipient blocked the sender: answer as usual and make the sync copies, but store
+  // nothing for the recipient (the sender's own devices must not show the block either).
+  s.stored.assign(s.copies.size(), true);
+  if (recipient->standing.blocked) {
+    std::fill_n(s.stored.begin(), s.recipient_count, false);
+  }
   address_copies(s.copies, s.recipient_count, *recipient);
+  for (Envelope& e : s.copies) e.expires_at = s.expires_at;
 
   auto current = addressees(db, s.recipient_id, s.sender_id, s.sender_device, s.has_sync);
   if (!current) return current.status();
@@ -225,6 +316,9 @@ Status store_send(store::Database& db, PendingSend& s) {
       }
     }
   }
+  if (s.kind == Kind::kUnsend) {
+    if (Status st = withdraw(db, s, *original); !st) return st;
+  }
   auto first = store::envelopes::allocate_seqs(db, static_cast<std::int64_t>(s.copies.size()));
   if (!first) return first.status();
   auto theirs = nlohmann::json::array();
@@ -241,8 +335,59 @@ Status store_send(store::Database& db, PendingSend& s) {
               {"timestamp", s.accepted_at},
               {"envelopes", std::move(theirs)}};
   if (s.has_sync) s.result["sync"] = std::move(mine);
-  return store::sends::insert(db, s.sender_id, s.sender_device, s.message_id, s.accepted_at,
-                              {s.recipient_id, s.result.dump()});
+  if (s.expires_at != 0) s.result["expires_at"] = s.expires_at;
+  store::sends::Record record;
+  record.recipient_id = s.recipient_id;
+  record.result = s.result.dump();
+  record.accepted_at = s.accepted_at;
+  record.kind = s.kind;
+  record.refers_to = s.refers_to;
+  record.expires_at = s.expires_at;
+  return store::sends::insert(db, s.sender_id, s.sender_device, s.message_id, record);
+}
+
+// What a send is besides its copies: a timer, or a reference to the message it edits or
+// unsends.
+struct SendOptions {
+  bool ephemeral = false;
+  std::int64_t expires_in_ms = 0;  // 0: does not vanish (or inherits, for edit and unsend)
+  Kind kind = Kind::kMessage;
+  std::string refers_to;
+};
+
+Result<SendOptions> parse_options(const nlohmann::json& body, const MessagesConfig& messages) {
+  SendOptions out;
+  auto ephemeral = proto::optional_bool_field(body, "ephemeral", false);
+  if (!ephemeral) return ephemeral.status();
+  out.ephemeral = *ephemeral;
+  if (body.contains("expires_in")) {
+    auto seconds = proto::u32_field(body, "expires_in",
+                                    static_cast<std::uint32_t>(messages.min_expires_in_seconds),
+                                    static_cast<std::uint32_t>(messages.max_expires_in_seconds));
+    if (!seconds) return seconds.status();
+    out.expires_in_ms = std::int64_t{*seconds} * 1000;
+  }
+  for (const auto& [name, kind] : {std::pair<const char*, Kind>{"edits", Kind::kEdit},
+                                   std::pair<const char*, Kind>{"retracts", Kind::kUnsend}}) {
+    if (!body.contains(name)) continue;
+    if (out.kind != Kind::kMessage) {
+      return Status(ErrorCode::kBadRequest, "'edits' and 'retracts' cannot be combined");
+    }
+    auto id = proto::bytes_field(body, name, kMessageIdBytes);
+    if (!id) return id.status();
+    out.kind = kind;
+    out.refers_to = std::move(*id);
+  }
+  if (out.ephemeral && (out.expires_in_ms != 0 || out.kind != Kind::kMessage)) {
+    return Status(ErrorCode::kBadRequest,
+                  "an ephemeral send is never stored: it cannot carry 'expires_in', 'edits' or "
+                  "'retracts'");
+  }
+  if (out.expires_in_ms != 0 && out.kind != Kind::kMessage) {
+    return Status(ErrorCode::kBadRequest,
+                  "an edit or unsend vanishes with the message it names: leave out 'expires_in'");
+  }
+  return out;
 }
 
 }  // namespace
@@ -256,8 +401,8 @@ void MessageService::send(const Call& call) {
   if (!to) return call.fail(to.status());
   auto message_id = proto::bytes_field(body, "message_id", kMessageIdBytes);
   if (!message_id) return call.fail(message_id.status());
-  auto ephemeral = proto::optional_bool_field(body, "ephemeral", false);
-  if (!ephemeral) return call.fail(ephemeral.status());
+  auto options = parse_options(body, config->messages);
+  if (!options) return call.fail(options.status());
   if (to->key == p.handle_key) {
     return call.fail(Status(ErrorCode::kBadRequest,
                             "'to' is your own handle; address your other devices with 'sync'"));
@@ -279,9 +424,11 @@ void MessageService::send(const Call& call) {
     e.sender_device = p.device_id;
     e.message_id = *message_id;
     e.accepted_at = now;
+    e.kind = options->kind;
+    e.refers_to = options->refers_to;
   }
   const auto rate = RateLimiter::Rate::per_minute(config->limits.sends_per_account_per_minute);
-  if (*ephemeral) {
+  if (options->ephemeral) {
     if (!sends_.try_acquire(RateLimiter::account_key(p.account_id), rate)) {
       return call.fail(Status(ErrorCode::kRateLimited, "too many sends; try again later"));
     }
@@ -301,11 +448,26 @@ void MessageService::send(const Call& call) {
   pending->rate = rate;
   pending->recipient_count = recipient_count;
   pending->copies = std::move(*copies);
+  if (options->expires_in_ms != 0) pending->expires_at = now + options->expires_in_ms;
+  pending->kind = options->kind;
+  pending->refers_to = std::move(options->refers_to);
+  pending->window_ms = 1000 * (options->kind == Kind::kEdit ? config->messages.edit_window_seconds
+                                                            : config->messages.unsend_window_seconds);
+  pending->registry = &registry_;
   store_.writer().submit([pending](store::Database& db) { return store_send(db, *pending); },
                          [this, call, pending](Status s) {
                            // On the writer thread, in commit order: offers reach each session's
                            // strand in seq order.
                            if (s && !pending->replay) {
+                             if (pending->expires_at != 0) {
+                               expiry_.note_deadline(pending->expires_at);
+                             }
+                             if (pending->unsent > 0) {
+                               metrics_.envelopes_unsent.fetch_add(
+                                   static_cast<std::uint64_t>(pending->unsent),
+                                   std::memory_order_relaxed);
+                               checkpointer_.request();
+                             }
                              for (std::size_t i = 0; i < pending->copies.size(); ++i) {
                                if (!pending->delivered(i)) continue;
                                const Envelope& e = pending->copies[i];
@@ -337,7 +499,7 @@ void MessageService::relay_ephemeral(const Call& call, const std::string& recipi
     if (!reader) return call.fail(reader.status());
     auto account = store::accounts::find_by_handle(**reader, recipient_key);
     if (!account) return call.fail(account.status());
-    auto resolved = resolve_recipient(**reader, *account, p.account_id);
+    auto resolved = resolve_recipient(**reader, *account, p.account_id, Kind::kMessage);
     if (!resolved) return call.fail(resolved.status());
     recipient = *resolved;
     address_copies(copies, recipient_count, recipient);

@@ -5,6 +5,8 @@
 #include "service/call.hpp"
 #include "service/clock.hpp"
 #include "service/delivery_service.hpp"
+#include "service/expiry_scheduler.hpp"
+#include "service/wal_checkpointer.hpp"
 #include "service/rate_limiter.hpp"
 #include "store/store.hpp"
 
@@ -18,18 +20,25 @@ namespace xchat {
 class MessageService {
  public:
   MessageService(const Settings& settings, store::Store& store, const Clock& clock,
-                 Metrics& metrics, net::SessionRegistry& registry, DeliveryService& delivery)
+                 Metrics& metrics, net::SessionRegistry& registry, DeliveryService& delivery,
+                 ExpiryScheduler& expiry, WalCheckpointer& checkpointer)
       : settings_(settings),
         store_(store),
         clock_(clock),
         metrics_(metrics),
         registry_(registry),
         delivery_(delivery),
+        expiry_(expiry),
+        checkpointer_(checkpointer),
         sends_(clock) {}
 
   // send: one envelope per device of the recipient (and, optionally, sync copies for the
   // caller's other devices). Stored sends are idempotent by (device, message_id);
-  // ephemeral ones go to online devices only and are never stored.
+  // ephemeral ones go to online devices only and are never stored. A stored send may
+  // vanish (expires_in: every copy is deleted at accepted + expires_in, delivered or
+  // not), or edit or unsend an earlier message of the caller's account within
+  // messages.edit_window_seconds / unsend_window_seconds; both take the original's
+  // expiry, and an unsend deletes the original's undelivered copies at once.
   void send(const Call& call);
 
   // ack: the caller's device received these envelopes; they are deleted.
@@ -47,6 +56,8 @@ class MessageService {
   Metrics& metrics_;
   net::SessionRegistry& registry_;
   DeliveryService& delivery_;
+  ExpiryScheduler& expiry_;
+  WalCheckpointer& checkpointer_;
   RateLimiter sends_;
 };
 

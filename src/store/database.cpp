@@ -148,6 +148,19 @@ Result<std::int64_t> Database::scalar(const char* sql) {
 
 std::int64_t Database::changes() const { return sqlite3_changes64(handle_); }
 
+Result<std::optional<std::int64_t>> Database::first_int(const char* sql) {
+  Query q = query(sql);
+  if (q.step()) return std::optional<std::int64_t>(q.column_int(0));
+  if (!q.status()) return q.status();
+  return std::optional<std::int64_t>();
+}
+
+Status Database::checkpoint_truncate() {
+  const int rc =
+      sqlite3_wal_checkpoint_v2(handle_, nullptr, SQLITE_CHECKPOINT_TRUNCATE, nullptr, nullptr);
+  return rc == SQLITE_OK ? Status::ok() : error(rc, "wal_checkpoint(TRUNCATE)");
+}
+
 std::int64_t Database::total_changes() const { return sqlite3_total_changes64(handle_); }
 
 std::int64_t Database::last_insert_rowid() const { return sqlite3_last_insert_rowid(handle_); }

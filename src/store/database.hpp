@@ -86,6 +86,10 @@ class Database {
   // A single integer from a query such as "PRAGMA user_version".
   Result<std::int64_t> scalar(const char* sql);
 
+  // The integer in the first column of the first row of `sql` (cached, as query()), or
+  // nothing when it returns no row.
+  Result<std::optional<std::int64_t>> first_int(const char* sql);
+
   // BEGIN IMMEDIATE; body; COMMIT — or ROLLBACK when body fails.
   template <class Body>
   Status transaction(Body&& body) {
@@ -101,6 +105,12 @@ class Database {
     }
     return Status::ok();
   }
+
+  // PRAGMA wal_checkpoint(TRUNCATE): copies every WAL frame into the database file and
+  // truncates the WAL to zero bytes, so no old page image (deleted rows included) stays
+  // there. Waits for readers up to the busy timeout; kUnavailable when one still holds an
+  // old snapshot. REQUIRES: no transaction open on this connection.
+  Status checkpoint_truncate();
 
   std::int64_t changes() const;
   // Rows changed since the connection opened, triggers included.

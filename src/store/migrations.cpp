@@ -128,8 +128,25 @@ CREATE TABLE blocks (
 CREATE INDEX blocks_by_blocked ON blocks(blocked_id);
 )sql";
 
-constexpr std::array<const char*, 4> kMigrations = {kV1Accounts, kV2AccessPolicy, kV3KeyDirectory,
-                                                    kV4Messaging};
+// Vanishing messages, unsend and edit. An envelope's expires_at is when it is deleted,
+// delivered or not; the partial index holds only envelopes that vanish, so ordinary sends
+// pay nothing for it, and the expiry scheduler reads the earliest deadline from it in
+// O(log n). refers_to is the message id an edit or unsend refers to (flags say which).
+// Send records keep what unsend and edit check: the kind, the reference, the expiry, and
+// whether the message was unsent.
+constexpr const char* kV5Vanishing = R"sql(
+ALTER TABLE envelopes ADD COLUMN expires_at INTEGER;  -- unix milliseconds; NULL = never
+ALTER TABLE envelopes ADD COLUMN refers_to BLOB;      -- 16 bytes, on edits and unsends
+CREATE INDEX envelopes_by_expiry ON envelopes(expires_at) WHERE expires_at IS NOT NULL;
+ALTER TABLE sends ADD COLUMN kind INTEGER NOT NULL DEFAULT 0;  -- 0 message, 1 edit, 2 unsend
+ALTER TABLE sends ADD COLUMN refers_to BLOB;
+ALTER TABLE sends ADD COLUMN expires_at INTEGER;
+ALTER TABLE sends ADD COLUMN retracted INTEGER NOT NULL DEFAULT 0;  -- 1 = unsent
+CREATE INDEX sends_by_reference ON sends(sender_id, refers_to) WHERE refers_to IS NOT NULL;
+)sql";
+
+constexpr std::array<const char*, 5> kMigrations = {kV1Accounts, kV2AccessPolicy, kV3KeyDirectory,
+                                                    kV4Messaging, kV5Vanishing};
 
 }  // namespace
 

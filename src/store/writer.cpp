@@ -23,15 +23,24 @@ Writer::Writer(std::unique_ptr<Database> db, Options options, Metrics* metrics)
 Writer::~Writer() { stop(); }
 
 void Writer::submit(Work work, Done done, Durability durability, Atomicity atomicity) {
+  enqueue(Op{std::move(work), std::move(done), durability, atomicity});
+}
+
+void Writer::checkpoint(Done done) {
+  enqueue(Op{nullptr, std::move(done), Durability::kDeferred, Atomicity::kFailsBeforeWriting,
+             /*checkpoint=*/true});
+}
+
+void Writer::enqueue(Op op) {
   {
     std::lock_guard lock(mu_);
     if (!stopping_) {
-      queue_.push_back(Op{std::move(work), std::move(done), durability, atomicity});
+      queue_.push_back(std::move(op));
       if (queue_.size() == 1 || queue_.size() >= options_.batch_max_ops) cv_.notify_one();
       return;
     }
   }
-  done(Status(ErrorCode::kUnavailable, "the server is shutting down"));
+  op.done(Status(ErrorCode::kUnavailable, "the server is shutting down"));
 }
 
 Status Writer::run(Work work) {
@@ -88,9 +97,14 @@ void Writer::commit(std::vector<Op>& batch) {
       if (db_->exec(deferred ? kSyncNormal : kSyncFull)) sync_lowered_ = deferred;
     }
   }
-  Status tx = db_->exec("BEGIN IMMEDIATE");
-  if (tx) {
+  const bool checkpoint =
+      std::any_of(batch.begin(), batch.end(), [](const Op& op) { return op.checkpoint; });
+  const bool writes =
+      std::any_of(batch.begin(), batch.end(), [](const Op& op) { return !op.checkpoint; });
+  Status tx = writes ? db_->exec("BEGIN IMMEDIATE") : Status::ok();
+  if (tx && writes) {
     for (std::size_t i = 0; i < batch.size() && tx; ++i) {
+      if (batch[i].checkpoint) continue;
       if (batch[i].atomicity == Atomicity::kFailsBeforeWriting) {
         const std::int64_t before = db_->total_changes();
         results[i] = batch[i].work(*db_);
@@ -112,11 +126,16 @@ void Writer::commit(std::vector<Op>& batch) {
     if (tx) tx = db_->exec("COMMIT");
     if (!tx) db_->exec("ROLLBACK");
   }
-  if (metrics_ != nullptr) {
+  if (metrics_ != nullptr && writes) {
     metrics_->observe_commit(std::chrono::steady_clock::now() - start, batch.size(), tx.is_ok());
   }
+  const Status checkpointed = checkpoint ? db_->checkpoint_truncate() : Status::ok();
   for (std::size_t i = 0; i < batch.size(); ++i) {
-    batch[i].done(tx ? std::move(results[i]) : tx);
+    if (batch[i].checkpoint) {
+      batch[i].done(checkpointed);
+    } else {
+      batch[i].done(tx ? std::move(results[i]) : tx);
+    }
   }
 }
 

@@ -70,6 +70,10 @@ class Writer {
   void submit(Work work, Done done, Durability durability = Durability::kSynced,
               Atomicity atomicity = Atomicity::kOwnSavepoint);
 
+  // Thread-safe. Runs Database::checkpoint_truncate() right after the next commit, outside
+  // any transaction, and passes its status to `done` (on the writer thread).
+  void checkpoint(Done done);
+
   // Blocks until `work` has committed (or failed). For tools and tests, never an I/O thread.
   Status run(Work work);
 
@@ -82,8 +86,10 @@ class Writer {
     Done done;
     Durability durability;
     Atomicity atomicity;
+    bool checkpoint = false;  // no work: a checkpoint after the batch's transaction
   };
 
+  void enqueue(Op op);
   void loop();
   void commit(std::vector<Op>& batch);
 

@@ -91,10 +91,15 @@ const std::vector<Setting>& settings() {
       XCHAT_SETTING(limits, max_contacts),
       XCHAT_SETTING(messages, max_retention_days),
       XCHAT_SETTING(messages, dedup_window_hours),
+      XCHAT_SETTING(messages, min_expires_in_seconds),
+      XCHAT_SETTING(messages, max_expires_in_seconds),
+      XCHAT_SETTING(messages, unsend_window_seconds),
+      XCHAT_SETTING(messages, edit_window_seconds),
       XCHAT_SETTING(storage, synchronous),
       XCHAT_SETTING(storage, batch_window_us),
       XCHAT_SETTING(storage, batch_max_ops),
       XCHAT_SETTING(storage, busy_timeout_ms),
+      XCHAT_SETTING(storage, checkpoint_interval_seconds),
       XCHAT_SETTING(access, registration),
       XCHAT_SETTING(access, require_subscription),
       XCHAT_SETTING(log, level),
@@ -317,6 +322,17 @@ TEST(Config, PingIntervalMustBeBelowIdleTimeout) {
   EXPECT_EQ(error_of("[limits]\nidle_timeout_seconds = 10\n"),
             "xchatd.toml: limits.ping_interval_seconds = 20: must be less than "
             "limits.idle_timeout_seconds (10)");
+}
+
+TEST(Config, VanishingTimerRangeMustNotBeEmpty) {
+  EXPECT_EQ(error_of("[messages]\nmin_expires_in_seconds = 60\nmax_expires_in_seconds = 30\n"),
+            "xchatd.toml: messages.min_expires_in_seconds = 60: must not exceed "
+            "messages.max_expires_in_seconds (30)");
+  EXPECT_EQ(error_of("[messages]\nmin_expires_in_seconds = 30\nmax_expires_in_seconds = 30\n"),
+            "<accepted>");
+  EXPECT_EQ(error_of("[messages]\nmin_expires_in_seconds = 0\n"),
+            "xchatd.toml: messages.min_expires_in_seconds = 0: must be an integer in "
+            "1..315360000");
 }
 
 TEST(Config, OutboundQueueMustHoldTheLargestEnvelopes) {

@@ -45,6 +45,9 @@ json reference_item(const store::envelopes::Envelope& e, bool ephemeral) {
     item["seq"] = e.seq;
   }
   if (e.request) item["request"] = true;
+  if (e.expires_at != 0) item["expires_at"] = e.expires_at;
+  if (e.kind == store::envelopes::Kind::kEdit) item["edits"] = base64_encode(e.refers_to);
+  if (e.kind == store::envelopes::Kind::kUnsend) item["retracts"] = base64_encode(e.refers_to);
   return item;
 }
 
@@ -56,13 +59,21 @@ TEST(EnvelopeItem, MatchesTheProtocolsShapeInEveryVariant) {
   e.message_id = std::string(16, '\xab');
   e.accepted_at = 1764000000123;
   e.ciphertext = std::string("\x00\x01\xfe\xff\"\\ciphertext", 16);
+  e.refers_to = std::string(16, '\x5c');
   for (const bool ephemeral : {false, true}) {
     for (const bool request : {false, true}) {
-      e.request = request;
-      const std::string encoded = proto::encode_envelope_item(e, ephemeral);
-      EXPECT_EQ(json::parse(encoded), reference_item(e, ephemeral)) << encoded;
-      // Byte for byte what nlohmann writes (sorted keys), so no client sees a change.
-      EXPECT_EQ(encoded, reference_item(e, ephemeral).dump());
+      for (const std::int64_t expires_at : {std::int64_t{0}, std::int64_t{1764000030123}}) {
+        for (const auto kind : {store::envelopes::Kind::kMessage, store::envelopes::Kind::kEdit,
+                                store::envelopes::Kind::kUnsend}) {
+          e.request = request;
+          e.expires_at = expires_at;
+          e.kind = kind;
+          const std::string encoded = proto::encode_envelope_item(e, ephemeral);
+          EXPECT_EQ(json::parse(encoded), reference_item(e, ephemeral)) << encoded;
+          // Byte for byte what nlohmann writes (sorted keys), so no client sees a change.
+          EXPECT_EQ(encoded, reference_item(e, ephemeral).dump());
+        }
+      }
     }
   }
   e.sender_handle = "quote\"back\\slash\n";  // never a valid handle, still valid JSON

@@ -91,7 +91,7 @@ TEST_F(EnvelopesTest, PagesComeInSeqOrderPerDevice) {
     ASSERT_TRUE(envelopes::insert(*db_, e1));
     ASSERT_TRUE(envelopes::insert(*db_, envelope(2, kNow + i, "two")));
   }
-  auto page = envelopes::page(*db_, bob_, 1, 0, 3);
+  auto page = envelopes::page(*db_, bob_, 1, 0, 3, kNow);
   ASSERT_TRUE(page) << page.status().message();
   ASSERT_EQ(page->size(), 3u);
   for (std::size_t i = 0; i < 3; ++i) {
@@ -100,7 +100,7 @@ TEST_F(EnvelopesTest, PagesComeInSeqOrderPerDevice) {
     EXPECT_EQ((*page)[i].sender_handle, "@Alice");
     EXPECT_EQ((*page)[i].accepted_at, kNow + static_cast<std::int64_t>(i));
   }
-  auto rest = envelopes::page(*db_, bob_, 1, page->back().seq, 10);
+  auto rest = envelopes::page(*db_, bob_, 1, page->back().seq, 10, kNow);
   ASSERT_TRUE(rest);
   ASSERT_EQ(rest->size(), 2u);
   EXPECT_EQ((*rest)[0].seq, device1[3]);
@@ -133,7 +133,7 @@ TEST_F(EnvelopesTest, InsertForAMissingDeviceIsUnknownDevice) {
 TEST_F(EnvelopesTest, RemovingADeviceDropsItsQueue) {
   ASSERT_TRUE(envelopes::insert(*db_, envelope(2, kNow, "x")));
   ASSERT_TRUE(accounts::delete_device(*db_, bob_, 2));
-  auto page = envelopes::page(*db_, bob_, 2, 0, 10);
+  auto page = envelopes::page(*db_, bob_, 2, 0, 10, kNow);
   ASSERT_TRUE(page);
   EXPECT_TRUE(page->empty());
 }
@@ -148,7 +148,7 @@ TEST_F(EnvelopesTest, RemoveFromSenderTakesOnlyThatSendersEnvelopesForTheAccount
   auto removed = envelopes::remove_from_sender(*db_, bob_, alice_);
   ASSERT_TRUE(removed) << removed.status().message();
   EXPECT_EQ(*removed, 2);
-  auto left = envelopes::page(*db_, bob_, 1, 0, 10);
+  auto left = envelopes::page(*db_, bob_, 1, 0, 10, kNow);
   ASSERT_TRUE(left);
   ASSERT_EQ(left->size(), 1u);
   EXPECT_EQ((*left)[0].ciphertext, "from carol");
@@ -165,7 +165,7 @@ TEST_F(EnvelopesTest, PurgeDeletesOnlyWhatIsOlderThanTheCutoffInBatches) {
   purged = envelopes::purge_older_than(*db_, kNow, 3);
   ASSERT_TRUE(purged);
   EXPECT_EQ(*purged, 2);
-  auto left = envelopes::page(*db_, bob_, 1, 0, 10);
+  auto left = envelopes::page(*db_, bob_, 1, 0, 10, kNow);
   ASSERT_TRUE(left);
   ASSERT_EQ(left->size(), 1u);
   EXPECT_EQ((*left)[0].seq, fresh.seq);
@@ -174,7 +174,11 @@ TEST_F(EnvelopesTest, PurgeDeletesOnlyWhatIsOlderThanTheCutoffInBatches) {
 
 TEST_F(EnvelopesTest, SendRecordsAreFoundByDeviceAndMessageIdAndPurged) {
   const std::string id(16, 'k');
-  ASSERT_TRUE(sends::insert(*db_, alice_, 1, id, kNow - 10, {bob_, R"({"seq":1})"}));
+  sends::Record record;
+  record.recipient_id = bob_;
+  record.result = R"({"seq":1})";
+  record.accepted_at = kNow - 10;
+  ASSERT_TRUE(sends::insert(*db_, alice_, 1, id, record));
   auto found = sends::find(*db_, alice_, 1, id);
   ASSERT_TRUE(found) << found.status().message();
   ASSERT_TRUE(found->has_value());
@@ -190,6 +194,149 @@ TEST_F(EnvelopesTest, SendRecordsAreFoundByDeviceAndMessageIdAndPurged) {
   found = sends::find(*db_, alice_, 1, id);
   ASSERT_TRUE(found);
   EXPECT_FALSE(found->has_value());
+}
+
+TEST_F(EnvelopesTest, VanishingEnvelopesAreNotPagedOnceExpiredAndArePurgedInDeadlineOrder) {
+  auto never = envelope(1, kNow, "stays");
+  ASSERT_TRUE(envelopes::insert(*db_, never));
+  std::vector<std::int64_t> seqs;
+  for (const std::int64_t expires_at : {kNow + 3000, kNow + 1000, kNow + 2000}) {
+    auto e = envelope(1, kNow, "vanishes");
+    e.expires_at = expires_at;
+    ASSERT_TRUE(envelopes::insert(*db_, e));
+    seqs.push_back(e.seq);
+  }
+  auto next = envelopes::next_expiry(*db_);
+  ASSERT_TRUE(next) << next.status().message();
+  EXPECT_EQ(*next, std::optional<std::int64_t>(kNow + 1000));
+
+  // At kNow + 2000 two have vanished: a page leaves them out even before the purge.
+  auto page = envelopes::page(*db_, bob_, 1, 0, 10, kNow + 2000);
+  ASSERT_TRUE(page);
+  ASSERT_EQ(page->size(), 2u);
+  EXPECT_EQ((*page)[0].seq, never.seq);
+  EXPECT_EQ((*page)[0].expires_at, 0);
+  EXPECT_EQ((*page)[1].seq, seqs[0]);
+  EXPECT_EQ((*page)[1].expires_at, kNow + 3000);
+
+  auto purged = envelopes::purge_expired(*db_, kNow + 2000, 1);
+  ASSERT_TRUE(purged) << purged.status().message();
+  EXPECT_EQ(*purged, 1);  // the earliest first
+  next = envelopes::next_expiry(*db_);
+  ASSERT_TRUE(next);
+  EXPECT_EQ(*next, std::optional<std::int64_t>(kNow + 2000));
+  purged = envelopes::purge_expired(*db_, kNow + 2000, 10);
+  ASSERT_TRUE(purged);
+  EXPECT_EQ(*purged, 1);
+  EXPECT_EQ(queued(1), 2);
+  purged = envelopes::purge_expired(*db_, kNow + 3000, 10);
+  ASSERT_TRUE(purged);
+  EXPECT_EQ(*purged, 1);
+  next = envelopes::next_expiry(*db_);
+  ASSERT_TRUE(next);
+  EXPECT_EQ(*next, std::nullopt);
+  EXPECT_EQ(queued(1), 1);
+}
+
+TEST_F(EnvelopesTest, ExpiryQueriesReadTheExpiryIndex) {
+  for (const char* sql :
+       {"EXPLAIN QUERY PLAN SELECT seq FROM envelopes WHERE expires_at <= 5 "
+        "ORDER BY expires_at LIMIT 10",
+        "EXPLAIN QUERY PLAN SELECT expires_at FROM envelopes WHERE expires_at IS NOT NULL "
+        "ORDER BY expires_at LIMIT 1"}) {
+    auto plan = db_->query(sql);
+    std::string details;
+    while (plan.step()) details += plan.column_text(3) + "; ";
+    EXPECT_NE(details.find("envelopes_by_expiry"), std::string::npos) << details;
+  }
+}
+
+TEST_F(EnvelopesTest, EditsAndUnsendsKeepTheirKindAndReference) {
+  auto edit = envelope(1, kNow, "edit");
+  edit.kind = envelopes::Kind::kEdit;
+  edit.refers_to = std::string(16, 'o');
+  ASSERT_TRUE(envelopes::insert(*db_, edit));
+  auto unsend = envelope(1, kNow, "unsend");
+  unsend.kind = envelopes::Kind::kUnsend;
+  unsend.refers_to = std::string(16, 'p');
+  unsend.request = true;
+  ASSERT_TRUE(envelopes::insert(*db_, unsend));
+  auto page = envelopes::page(*db_, bob_, 1, 0, 10, kNow);
+  ASSERT_TRUE(page);
+  ASSERT_EQ(page->size(), 2u);
+  EXPECT_EQ((*page)[0].kind, envelopes::Kind::kEdit);
+  EXPECT_EQ((*page)[0].refers_to, std::string(16, 'o'));
+  EXPECT_FALSE((*page)[0].request);
+  EXPECT_EQ((*page)[1].kind, envelopes::Kind::kUnsend);
+  EXPECT_EQ((*page)[1].refers_to, std::string(16, 'p'));
+  EXPECT_TRUE((*page)[1].request);
+}
+
+TEST_F(EnvelopesTest, RemoveSentDeletesOnlyTheSendersEnvelope) {
+  auto e = envelope(1, kNow, "x");
+  ASSERT_TRUE(envelopes::insert(*db_, e));
+  auto removed = envelopes::remove_sent(*db_, e.seq, bob_);
+  ASSERT_TRUE(removed) << removed.status().message();
+  EXPECT_FALSE(*removed);
+  removed = envelopes::remove_sent(*db_, e.seq, alice_);
+  ASSERT_TRUE(removed);
+  EXPECT_TRUE(*removed);
+  removed = envelopes::remove_sent(*db_, e.seq, alice_);
+  ASSERT_TRUE(removed);
+  EXPECT_FALSE(*removed);
+  EXPECT_EQ(queued(1), 0);
+}
+
+TEST_F(EnvelopesTest, OldestAcceptedFollowsTheQueue) {
+  auto oldest = envelopes::oldest_accepted(*db_);
+  ASSERT_TRUE(oldest);
+  EXPECT_EQ(*oldest, std::nullopt);
+  ASSERT_TRUE(envelopes::insert(*db_, envelope(1, kNow - 5, "a")));
+  ASSERT_TRUE(envelopes::insert(*db_, envelope(2, kNow - 9, "b")));
+  oldest = envelopes::oldest_accepted(*db_);
+  ASSERT_TRUE(oldest);
+  EXPECT_EQ(*oldest, std::optional<std::int64_t>(kNow - 9));
+}
+
+TEST_F(EnvelopesTest, SendRecordsFindOriginalsByAccountAndTheirEdits) {
+  const std::string original(16, 'o');
+  sends::Record record;
+  record.recipient_id = bob_;
+  record.result = "{}";
+  record.accepted_at = kNow;
+  record.expires_at = kNow + 60'000;
+  ASSERT_TRUE(sends::insert(*db_, alice_, 1, original, record));
+  for (const char c : {'e', 'f'}) {
+    sends::Record edit = record;
+    edit.kind = envelopes::Kind::kEdit;
+    edit.refers_to = original;
+    edit.result = std::string(1, c);
+    ASSERT_TRUE(sends::insert(*db_, alice_, 1, std::string(16, c), edit));
+  }
+  auto found = sends::find_by_account(*db_, alice_, original);
+  ASSERT_TRUE(found) << found.status().message();
+  ASSERT_TRUE(found->has_value());
+  EXPECT_EQ((*found)->sender_device, 1u);
+  EXPECT_EQ((*found)->record.kind, envelopes::Kind::kMessage);
+  EXPECT_EQ((*found)->record.expires_at, kNow + 60'000);
+  EXPECT_FALSE((*found)->record.retracted);
+  // Another account's message ids are not the caller's.
+  auto theirs = sends::find_by_account(*db_, bob_, original);
+  ASSERT_TRUE(theirs);
+  EXPECT_FALSE(theirs->has_value());
+
+  auto edits = sends::edit_results(*db_, alice_, original);
+  ASSERT_TRUE(edits) << edits.status().message();
+  EXPECT_EQ(*edits, (std::vector<std::string>{"e", "f"}));
+
+  ASSERT_TRUE(sends::mark_retracted(*db_, alice_, 1, original));
+  found = sends::find_by_account(*db_, alice_, original);
+  ASSERT_TRUE(found);
+  ASSERT_TRUE(found->has_value());
+  EXPECT_TRUE((*found)->record.retracted);
+  auto oldest = sends::oldest_accepted(*db_);
+  ASSERT_TRUE(oldest);
+  EXPECT_EQ(*oldest, std::optional<std::int64_t>(kNow));
 }
 
 }  // namespace

@@ -73,6 +73,23 @@ constexpr const char* kReadV4Defaults =
     "WHERE a.id = 11";
 constexpr const char* kReadEnvelopeSeq = "SELECT value FROM counters WHERE name = 'envelope_seq'";
 constexpr const char* kCountEnvelopes = "SELECT count(*) FROM envelopes";
+constexpr const char* kV4InsertAccount =
+    "INSERT INTO accounts (id, handle_key, handle, identity_key, created_at) "
+    "VALUES (13, '@dave', '@Dave', randomblob(32), 1700000400)";
+constexpr const char* kV4InsertDevice =
+    "INSERT INTO devices (account_id, device_id, device_key, created_at) "
+    "VALUES (13, 1, randomblob(32), 1700000401)";
+constexpr const char* kV4InsertEnvelope =
+    "INSERT INTO envelopes (seq, account_id, device_id, sender_id, sender_handle, sender_device, "
+    "message_id, accepted_at, flags, ciphertext) "
+    "VALUES (5, 13, 1, 13, '@Dave', 1, randomblob(16), 1700000402000, 0, randomblob(40))";
+constexpr const char* kV4InsertSend =
+    "INSERT INTO sends (sender_id, sender_device, message_id, recipient_id, accepted_at, result) "
+    "VALUES (13, 1, randomblob(16), 11, 1700000402000, '{}')";
+constexpr const char* kReadV5Envelope =
+    "SELECT seq, expires_at IS NULL, refers_to IS NULL FROM envelopes WHERE account_id = 13";
+constexpr const char* kReadV5Send =
+    "SELECT kind, refers_to IS NULL, expires_at IS NULL, retracted FROM sends WHERE sender_id = 13";
 
 std::unique_ptr<Database> open_db(const std::string& path) {
   Database::Options options;
@@ -181,6 +198,26 @@ const std::vector<VersionFixture>& fixtures() {
          EXPECT_EQ(a.column_int(1), 0);  // queued
          EXPECT_EQ(count(db, kReadEnvelopeSeq), 0);
          EXPECT_EQ(count(db, kCountEnvelopes), 0);
+       }},
+      // Version 4: messaging, before vanishing messages, unsend and edit.
+      {[](Database& db) {
+         ASSERT_TRUE(db.exec(kV4InsertAccount));
+         ASSERT_TRUE(db.exec(kV4InsertDevice));
+         ASSERT_TRUE(db.exec(kV4InsertEnvelope));
+         ASSERT_TRUE(db.exec(kV4InsertSend));
+       },
+       [](Database& db) {
+         auto e = db.query(kReadV5Envelope);
+         ASSERT_TRUE(e.step()) << e.status().message();
+         EXPECT_EQ(e.column_int(0), 5);
+         EXPECT_EQ(e.column_int(1), 1);  // never expires
+         EXPECT_EQ(e.column_int(2), 1);  // refers to nothing
+         auto s = db.query(kReadV5Send);
+         ASSERT_TRUE(s.step()) << s.status().message();
+         EXPECT_EQ(s.column_int(0), 0);  // an ordinary message
+         EXPECT_EQ(s.column_int(1), 1);
+         EXPECT_EQ(s.column_int(2), 1);
+         EXPECT_EQ(s.column_int(3), 0);  // not unsent
        }},
   };
   return all;
