@@ -20,14 +20,16 @@ enum class Amendment {
 
 // Removes `target` from the conversation with `peer`. `author` is who unsends it: kIn the
 // peer, kOut one of our devices.
-Amendment apply_retraction(LocalStore& store, std::string_view peer, HistoryEntry::Direction author,
-                           std::string_view target, std::int64_t now_ms);
+// A failure to write the store comes back as its Status.
+Result<Amendment> apply_retraction(LocalStore& store, std::string_view peer,
+                                   HistoryEntry::Direction author, std::string_view target,
+                                   std::int64_t now_ms);
 
 // Replaces the text of `edited.message_id` (the original's id) in the conversation with
 // `edited.peer` by `edited.text`; `edited.direction` is the author as above. An edit of a
 // message this device does not have (the original vanished before it arrived, or the
 // device was added later) is stored as `edited` — a message marked edited under the
 // original's id, so that later edits and an unsend still find it — rather than lost.
-Amendment apply_edit(LocalStore& store, const HistoryEntry& edited, std::int64_t now_ms);
+Result<Amendment> apply_edit(LocalStore& store, const HistoryEntry& edited, std::int64_t now_ms);
 
 }  // namespace xchat::client

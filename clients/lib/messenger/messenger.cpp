@@ -618,7 +618,7 @@ Result<Sent> Messenger::edit(std::string_view to, std::string_view message_id,
   edited.text.assign(text);
   edited.state = HistoryEntry::State::kSent;
   edited.expires_at = vanishes_at(sent->expires_at, sent->timestamp_ms, left);
-  apply_edit(*store_, edited, now_ms());
+  if (auto applied = apply_edit(*store_, edited, now_ms()); !applied) return applied.status();
   return sent;
 }
 
@@ -858,9 +858,9 @@ void Messenger::handle_envelope(const json& envelope,
       h.text.assign(c.edit_text());
       h.expires_at = e.expires_at;
       h.state = e.from_me ? HistoryEntry::State::kSent : HistoryEntry::State::kReceived;
-      if (apply_edit(*store_, h, now_ms()) == Amendment::kNotTheSender) {
-        return warn("an edit of someone else's message");
-      }
+      const auto applied = apply_edit(*store_, h, now_ms());
+      if (!applied) return warn("not stored: " + applied.status().message());
+      if (*applied == Amendment::kNotTheSender) return warn("an edit of someone else's message");
       e.kind = Event::Kind::kEdited;
       e.message_id = h.message_id;
       e.text = h.text;
@@ -868,7 +868,9 @@ void Messenger::handle_envelope(const json& envelope,
       return;
     }
     case ContentType::kRetraction: {
-      switch (apply_retraction(*store_, e.peer, author, c.target(), now_ms())) {
+      const auto applied = apply_retraction(*store_, e.peer, author, c.target(), now_ms());
+      if (!applied) return warn("not applied: " + applied.status().message());
+      switch (*applied) {
         case Amendment::kNotTheSender:
           return warn("an unsend of someone else's message");
         case Amendment::kApplied:
