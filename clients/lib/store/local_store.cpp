@@ -357,7 +357,7 @@ Status LocalStore::remove_message(std::string_view peer, std::string_view messag
   if (Status s = db_->query(kRemoveMessage).bind_text(1, peer).bind_blob(2, message_id).run(); !s) {
     return s;
   }
-  return checkpoint();
+  return db_->checkpoint_truncate();
 }
 
 Status LocalStore::replace_text(const HistoryEntry& e, std::string_view text) {
@@ -370,14 +370,14 @@ Status LocalStore::replace_text(const HistoryEntry& e, std::string_view text) {
                  .run();
   // The earlier text's sealed bytes were overwritten in place; the checkpoint takes their
   // older page image out of the WAL.
-  return s ? checkpoint() : s;
+  return s ? db_->checkpoint_truncate() : s;
 }
 
 Result<std::int64_t> LocalStore::purge_expired(std::int64_t now_ms) {
   if (Status s = db_->query(kPurgeExpired).bind(1, now_ms).run(); !s) return s;
   const std::int64_t purged = db_->changes();
   if (purged > 0) {
-    if (Status s = checkpoint(); !s) return s;
+    if (Status s = db_->checkpoint_truncate(); !s) return s;
   }
   return purged;
 }
@@ -387,8 +387,6 @@ std::optional<std::int64_t> LocalStore::next_expiry() {
   if (!q.step() || q.column_is_null(0)) return std::nullopt;
   return q.column_int(0);
 }
-
-Status LocalStore::checkpoint() { return db_->exec("PRAGMA wal_checkpoint(TRUNCATE)"); }
 
 Status LocalStore::mark(std::string_view message_id, HistoryEntry::State state) {
   return db_->query(kMark).bind_blob(1, message_id).bind(2, static_cast<std::int64_t>(state)).run();

@@ -103,9 +103,6 @@ class LocalStore {
 
  private:
   LocalStore(std::unique_ptr<store::Database> db, Vault vault);
-  // After a deletion: copies the WAL into the database and truncates it, so no older
-  // image of a deleted row's page stays in either file.
-  Status checkpoint();
   // One row of kHistory or kMessage; nothing when its sealed text does not open.
   std::optional<HistoryEntry> read_entry(std::string_view peer, const store::Query& q);
 
