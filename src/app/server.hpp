@@ -68,8 +68,9 @@ class Server {
   std::unique_ptr<ContactService> contacts_;
   std::unique_ptr<Dispatcher> dispatcher_;
   std::unique_ptr<net::NetContext> net_;
-  // Declared last so it is destroyed first: abandoned handlers own sessions, whose
-  // destructors still use the registry and metrics above.
+  // Declared after everything sessions use, so it is destroyed before them: abandoned
+  // handlers own sessions, whose destructors still use the registry and metrics above.
+  // The members below own timers on it and go first.
   boost::asio::io_context ioc_;
   boost::asio::signal_set signals_{ioc_};
   boost::asio::steady_timer shutdown_timer_{ioc_};

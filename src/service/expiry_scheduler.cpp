@@ -24,6 +24,7 @@ store::Writer::Work ExpiryScheduler::pass_work(Pass& pass) const {
     const auto config = settings_.get();
     const std::int64_t now = clock_.unix_millis();
     pass = Pass{};
+    pass.now = now;
     for (const auto& kind : kinds_) {
       auto deleted = kind.purge(db, *config, now, kBatch);
       if (!deleted) return deleted.status();
@@ -106,7 +107,7 @@ void ExpiryScheduler::on_pass(const Pass& pass, const Status& s) {
   }
   if (pass.secure) checkpointer_.request();
   if (pass.more) return run();
-  arm(pass.next);
+  arm(std::max(pass.next, pass.now + kCoalesce.count()));
 }
 
 void ExpiryScheduler::arm(std::int64_t deadline) {

@@ -21,12 +21,23 @@ void WalCheckpointer::stop() {
   boost::asio::post(strand_, [this] {
     stopped_ = true;
     interval_timer_.cancel();
-    retry_timer_.cancel();
+    soon_timer_.cancel();
   });
 }
 
 void WalCheckpointer::request() {
   if (pending_.exchange(true)) return;
+  boost::asio::post(strand_, [this] {
+    if (stopped_) return;
+    soon_timer_.expires_at(last_start_ + kMinSpacing);
+    soon_timer_.async_wait([this](boost::system::error_code ec) {
+      if (!ec && !stopped_) submit();
+    });
+  });
+}
+
+void WalCheckpointer::submit() {
+  last_start_ = std::chrono::steady_clock::now();
   store_.writer().checkpoint([this](Status s) {
     // On the writer thread.
     pending_.store(false);
@@ -38,7 +49,7 @@ void WalCheckpointer::request() {
     boost::asio::post(strand_, [this, s = std::move(s)] {
       if (stopped_) return;  // the writer refuses work while the server shuts down
       spdlog::warn("WAL checkpoint: {}; trying again", s.message());
-      retry();
+      request();
     });
   });
 }
@@ -50,13 +61,6 @@ void WalCheckpointer::schedule() {
     if (ec) return;
     request();
     schedule();
-  });
-}
-
-void WalCheckpointer::retry() {
-  retry_timer_.expires_after(kRetryDelay);
-  retry_timer_.async_wait([this](boost::system::error_code ec) {
-    if (!ec) request();
   });
 }
 

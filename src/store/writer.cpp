@@ -129,13 +129,14 @@ void Writer::commit(std::vector<Op>& batch) {
   if (metrics_ != nullptr && writes) {
     metrics_->observe_commit(std::chrono::steady_clock::now() - start, batch.size(), tx.is_ok());
   }
-  const Status checkpointed = checkpoint ? db_->checkpoint_truncate() : Status::ok();
+  // Callers hear of the commit before the checkpoint, which may wait for readers.
   for (std::size_t i = 0; i < batch.size(); ++i) {
-    if (batch[i].checkpoint) {
-      batch[i].done(checkpointed);
-    } else {
-      batch[i].done(tx ? std::move(results[i]) : tx);
-    }
+    if (!batch[i].checkpoint) batch[i].done(tx ? std::move(results[i]) : tx);
+  }
+  if (!checkpoint) return;
+  const Status checkpointed = db_->checkpoint_truncate();
+  for (auto& op : batch) {
+    if (op.checkpoint) op.done(checkpointed);
   }
 }
 

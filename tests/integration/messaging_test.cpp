@@ -335,7 +335,10 @@ TEST(Messaging, RetriedSendIsAnsweredWithTheOriginalResultAndDeliveredOnce) {
 }
 
 TEST(Messaging, RetryAfterTheDedupWindowIsANewMessage) {
-  Daemon d(Overrides{{"messages.dedup_window_hours", "1"}});
+  // Send records stay while an unsend or edit window needs them: keep those short too.
+  Daemon d(Overrides{{"messages.dedup_window_hours", "1"},
+                     {"messages.unsend_window_seconds", "600"},
+                     {"messages.edit_window_seconds", "600"}});
   TestUser alice("@alice");
   TestUser bob("@bob");
   auto sender = register_and_log_in(d, alice);

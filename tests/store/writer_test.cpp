@@ -5,6 +5,7 @@
 #include <atomic>
 #include <chrono>
 #include <condition_variable>
+#include <filesystem>
 #include <future>
 #include <memory>
 #include <mutex>
@@ -426,6 +427,50 @@ TEST_F(WriterTest, OnlyBatchesOfDeferredOperationsSkipTheSync) {
   for (std::size_t i = 0; i < 3; ++i) EXPECT_TRUE(outcomes.at(i)) << i;
   EXPECT_EQ(deferred_level, 2);
   EXPECT_TRUE(has_row(2));
+}
+
+TEST_F(WriterTest, CheckpointTruncatesTheWalAfterTheBatchAndAfterItsCallers) {
+  auto writer = start();
+  Latch started;
+  Latch release;
+  Outcomes outcomes(3);
+  std::vector<std::size_t> order;
+  std::mutex order_mu;
+  auto record = [&](std::size_t i) {
+    return [&, i, done = outcomes.done(i)](Status s) {
+      {
+        std::lock_guard lock(order_mu);
+        order.push_back(i);
+      }
+      done(std::move(s));
+    };
+  };
+  // Hold the writer so that the insert and the checkpoint fall into one batch.
+  writer->submit(blocking_insert(1, started, release), record(0));
+  ASSERT_TRUE(started.wait());
+  writer->checkpoint(record(1));
+  writer->submit(insert(2), record(2));
+  release.open();
+  ASSERT_TRUE(outcomes.wait_all());
+  for (std::size_t i = 0; i < 3; ++i) EXPECT_TRUE(outcomes.at(i)) << outcomes.at(i).message();
+  EXPECT_EQ(order, (std::vector<std::size_t>{0, 2, 1}));
+  EXPECT_EQ(rows(), 2);
+  EXPECT_EQ(std::filesystem::file_size(dir_.file("w.db-wal")), 0u);
+}
+
+TEST_F(WriterTest, ACheckpointAloneOpensNoTransaction) {
+  auto writer = start();
+  ASSERT_TRUE(writer->run(insert(1)));
+  EXPECT_GT(std::filesystem::file_size(dir_.file("w.db-wal")), 0u);
+  const auto transactions = metrics_.store_transactions();
+  std::promise<Status> done;
+  writer->checkpoint([&done](Status s) { done.set_value(std::move(s)); });
+  auto status = done.get_future();
+  ASSERT_EQ(status.wait_for(kPatience), std::future_status::ready);
+  EXPECT_TRUE(status.get());
+  EXPECT_EQ(metrics_.store_transactions(), transactions);
+  EXPECT_EQ(std::filesystem::file_size(dir_.file("w.db-wal")), 0u);
+  EXPECT_EQ(rows(), 1);
 }
 
 }  // namespace
