@@ -5,7 +5,7 @@
 // raised, and stops it at the end; --url with --server-pid drives one that already runs
 // (loopback addresses only).
 //
-//   build/bench/xchat-bench [--mode pairs|rate|offline|idle] [--seconds 10] ...
+//   build/bench/xchat-bench [--mode pairs|rate|offline|idle|expiry] [--seconds 10] ...
 //   build/bench/xchat-bench --help
 //
 // Modes:
@@ -15,6 +15,10 @@
 //   offline  one sender stores --count envelopes for a receiver that is not connected,
 //            then the receiver logs in and drains them, acknowledging as it goes.
 //   idle     --connections signed-in connections that do nothing for --seconds.
+//   expiry   startup time and memory of xchatd with --expiries vanishing envelopes pending
+//            (stored directly in its stopped database), against an empty database; then
+//            the start that deletes them all when they are overdue. It starts and stops its
+//            own daemons, so --url does not apply (load/expiry_scenario.cpp has the steps).
 //
 // Prints one JSON object on stdout, progress on stderr. Its fields: mode, parameters,
 // completed (and error, when not), seconds (the measured interval), delivered (envelopes
@@ -25,6 +29,11 @@
 // each mode's own figures: sent/accepted/received; offline store and drain; idle RSS before and
 // after, and KiB per connection. In offline mode seconds, delivered and envelopes_per_second
 // describe the drain, the CPU times both phases; store and drain have each phase's own.
+// Expiry mode delivers nothing; seconds is the whole run, and its figures are starts (each
+// start's phase, cache, startup_seconds from fork to READY=1, cpu_seconds, rss_kib and
+// peak_rss_kib a second after READY), pending and overdue (each beside the baseline start
+// with the same cache: startup_seconds, extra_startup_seconds, extra_rss_mib,
+// extra_peak_rss_mib), fill_seconds and database_bytes.
 //
 // Every phase that waits on the server is bounded by --timeout. Exit status: 0 when the
 // run completed without errors, 1 when it did not (the JSON says why), 2 for bad options.
@@ -121,6 +130,8 @@ std::string mode_name(Mode mode) {
       return "offline";
     case Mode::kIdle:
       return "idle";
+    case Mode::kExpiry:
+      return "expiry";
   }
   return "";
 }
@@ -135,6 +146,8 @@ std::size_t connections_of(const Settings& s) {
       return 2;
     case Mode::kIdle:
       return s.connections;
+    case Mode::kExpiry:
+      return 0;
   }
   return 0;
 }
@@ -161,8 +174,12 @@ nlohmann::ordered_json parameters(const Settings& s) {
       p["connections"] = s.connections;
       p["seconds"] = s.seconds;
       break;
+    case Mode::kExpiry:
+      p["expiries"] = s.expiries;
+      p["size"] = s.size;
+      break;
   }
-  p["threads"] = s.mode == Mode::kOffline ? 1 : s.threads;
+  if (s.mode != Mode::kExpiry) p["threads"] = s.mode == Mode::kOffline ? 1 : s.threads;
   p["timeout"] = s.timeout;
   return p;
 }
@@ -214,8 +231,8 @@ struct CommandLine {
 
 void add_options(CLI::App& app, CommandLine& c) {
   Settings& s = c.settings;
-  app.add_option("--mode", c.mode, "pairs, rate, offline or idle")
-      ->check(CLI::IsMember({"pairs", "rate", "offline", "idle"}))
+  app.add_option("--mode", c.mode, "pairs, rate, offline, idle or expiry")
+      ->check(CLI::IsMember({"pairs", "rate", "offline", "idle", "expiry"}))
       ->capture_default_str();
   app.add_option("--threads", s.threads, "Generator io threads")
       ->check(CLI::Range(1, 64))
@@ -245,7 +262,11 @@ void add_options(CLI::App& app, CommandLine& c) {
   app.add_option("--connections", s.connections, "idle: connections")
       ->check(CLI::Range(1, 1000000))
       ->capture_default_str();
-  app.add_option("--timeout", s.timeout, "Longest wait for the server in any phase, seconds")
+  app.add_option("--expiries", s.expiries, "expiry: vanishing envelopes pending at startup")
+      ->check(CLI::Range(1, 100000000))
+      ->capture_default_str();
+  app.add_option("--timeout", s.timeout,
+                 "Longest wait for the server in any phase (expiry: for each start), seconds")
       ->check(CLI::Range(1.0, 3600.0))
       ->capture_default_str();
   auto* xchatd =
@@ -269,6 +290,14 @@ void add_options(CLI::App& app, CommandLine& c) {
   server_pid->needs(url);
 }
 
+ServerProcess::Options server_options(const CommandLine& c) {
+  ServerProcess::Options options;
+  options.binary = c.xchatd;
+  options.synchronous = c.synchronous;
+  options.threads = c.server_threads;
+  return options;
+}
+
 Outcome run_scenario(const Settings& s, const Target& target) {
   switch (s.mode) {
     case Mode::kPairs:
@@ -278,6 +307,8 @@ Outcome run_scenario(const Settings& s, const Target& target) {
       return run_offline(s, target);
     case Mode::kIdle:
       return run_idle(s, target);
+    case Mode::kExpiry:
+      break;  // starts its own servers: see run()
   }
   return {};
 }
@@ -287,9 +318,14 @@ int run(CommandLine& c) {
   s.mode = c.mode == "rate"      ? Mode::kRate
            : c.mode == "offline" ? Mode::kOffline
            : c.mode == "idle"    ? Mode::kIdle
+           : c.mode == "expiry"  ? Mode::kExpiry
                                  : Mode::kPairs;
   Target target;
   nlohmann::ordered_json params = parameters(s);
+  if (s.mode == Mode::kExpiry && !c.url.empty()) {
+    std::cerr << "xchat-bench: --mode expiry starts its own xchatd; --url does not apply\n";
+    return kExitUsage;
+  }
   if (!c.url.empty()) {
     std::string why;
     const auto endpoint = parse_loopback_url(c.url, &why);
@@ -319,13 +355,19 @@ int run(CommandLine& c) {
   }
   install_signal_handlers();
 
+  if (s.mode == Mode::kExpiry) {
+    const Outcome out = run_expiry(s, server_options(c));
+    if (!out.failure.empty()) progress("failed: " + out.failure);
+    std::cout << report(s, params, out).dump() << std::endl;
+    return out.failure.empty() ? 0 : kExitIncomplete;
+  }
+
   // Started before any io thread exists: the daemon is forked.
   std::unique_ptr<ServerProcess> server;
   if (c.url.empty()) {
     progress("starting " + c.xchatd);
     try {
-      server = std::make_unique<ServerProcess>(
-          ServerProcess::Options{c.xchatd, c.synchronous, c.server_threads});
+      server = std::make_unique<ServerProcess>(server_options(c));
     } catch (const std::exception& e) {
       Outcome failed;
       failed.failure = std::string("could not start xchatd: ") + e.what();

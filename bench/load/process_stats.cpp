@@ -6,6 +6,7 @@
 #include <fstream>
 #include <sstream>
 #include <string>
+#include <string_view>
 
 namespace xchat::bench {
 
@@ -20,6 +21,18 @@ std::optional<std::istringstream> stat_fields(pid_t pid) {
   const auto close = line.rfind(')');
   if (close == std::string::npos) return std::nullopt;
   return std::istringstream(line.substr(close + 1));
+}
+
+// A "Name:   123 kB" line of /proc/PID/status, in KiB.
+std::optional<long> status_kib(pid_t pid, std::string_view name) {
+  std::ifstream in("/proc/" + std::to_string(pid) + "/status");
+  std::string line;
+  while (std::getline(in, line)) {
+    if (line.starts_with(name) && line.size() > name.size() && line[name.size()] == ':') {
+      return std::stol(line.substr(name.size() + 1));
+    }
+  }
+  return std::nullopt;
 }
 
 double seconds(const timeval& t) {
@@ -40,14 +53,9 @@ std::optional<double> process_cpu_seconds(pid_t pid) {
   return static_cast<double>(utime + stime) / static_cast<double>(sysconf(_SC_CLK_TCK));
 }
 
-std::optional<long> process_rss_kib(pid_t pid) {
-  std::ifstream in("/proc/" + std::to_string(pid) + "/status");
-  std::string line;
-  while (std::getline(in, line)) {
-    if (line.rfind("VmRSS:", 0) == 0) return std::stol(line.substr(6));
-  }
-  return std::nullopt;
-}
+std::optional<long> process_rss_kib(pid_t pid) { return status_kib(pid, "VmRSS"); }
+
+std::optional<long> process_peak_rss_kib(pid_t pid) { return status_kib(pid, "VmHWM"); }
 
 bool process_alive(pid_t pid) {
   auto fields = stat_fields(pid);

@@ -16,6 +16,9 @@ std::optional<double> process_cpu_seconds(pid_t pid);
 // Resident set size (VmRSS in /proc/PID/status) in KiB; nullopt when it cannot be read.
 std::optional<long> process_rss_kib(pid_t pid);
 
+// The largest resident set size the process has had so far (VmHWM), in KiB.
+std::optional<long> process_peak_rss_kib(pid_t pid);
+
 // Whether `pid` exists and has not exited (a zombie counts as exited).
 bool process_alive(pid_t pid);
 

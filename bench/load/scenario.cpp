@@ -23,6 +23,8 @@ constexpr auto kServerCheckInterval = std::chrono::milliseconds(250);
 
 void request_interrupt() { g_interrupted.store(true); }
 
+bool interrupted() { return g_interrupted.load(); }
+
 std::string wait_until(const std::function<bool()>& done, Clock::time_point deadline,
                        std::string_view what, pid_t server,
                        const std::function<void()>& each_second) {
@@ -30,7 +32,7 @@ std::string wait_until(const std::function<bool()>& done, Clock::time_point dead
   auto next_server_check = Clock::now();
   for (;;) {
     if (done()) return "";
-    if (g_interrupted.load()) return "interrupted";
+    if (interrupted()) return "interrupted";
     const auto now = Clock::now();
     if (now >= next_server_check) {
       if (!process_alive(server)) {

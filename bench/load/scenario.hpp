@@ -13,6 +13,7 @@
 #include "load/connection.hpp"
 #include "load/latency_recorder.hpp"
 #include "load/process_stats.hpp"
+#include "load/server_process.hpp"
 
 namespace xchat::bench {
 
@@ -22,6 +23,7 @@ enum class Mode {
   kRate,     // open loop: a fixed aggregate rate, paced by timers
   kOffline,  // store `count` envelopes for an offline device, then drain them
   kIdle,     // `connections` signed-in connections doing nothing
+  kExpiry,   // xchatd's startup and memory with `expiries` vanishing envelopes pending
 };
 
 // Pairs and rate write a time stamp into the first bytes of every ciphertext, so
@@ -40,6 +42,7 @@ struct Settings {
   double rate = 1000;              // rate: envelopes per second, all pairs together
   std::size_t count = 10000;       // offline: envelopes stored
   std::size_t connections = 1000;  // idle: connections
+  std::size_t expiries = 1000000;  // expiry: vanishing envelopes in the database
   double timeout = 60;             // longest wait for the server in any phase
 };
 
@@ -69,9 +72,13 @@ struct Outcome {
 Outcome run_pairs(const Settings& settings, const Target& target);  // pairs and rate
 Outcome run_offline(const Settings& settings, const Target& target);
 Outcome run_idle(const Settings& settings, const Target& target);
+// Starts and stops its own xchatd several times, from `server` with a data directory of its
+// own. REQUIRES: no other thread runs (the daemons are forked).
+Outcome run_expiry(const Settings& settings, const ServerProcess::Options& server);
 
 // Set from the SIGINT/SIGTERM handler; every wait gives up when it is.
 void request_interrupt();
+bool interrupted();
 
 // Polls `done` every 10 ms until it holds, calling `each_second` (if any) once a second
 // meanwhile. Returns "" then, or why it gave up: `deadline` passed (the message names

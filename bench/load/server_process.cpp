@@ -11,7 +11,6 @@
 
 #include <chrono>
 #include <cstdio>
-#include <filesystem>
 #include <fstream>
 #include <regex>
 #include <sstream>
@@ -23,12 +22,10 @@ extern char** environ;
 
 namespace xchat::bench {
 
-namespace fs = std::filesystem;
 using Clock = std::chrono::steady_clock;
 
 namespace {
 
-constexpr auto kReadyTimeout = std::chrono::seconds(30);
 constexpr auto kStopTimeout = std::chrono::seconds(10);
 constexpr std::size_t kLogTailBytes = 4000;
 
@@ -57,27 +54,24 @@ std::string config_text(const ServerProcess::Options& options, const std::string
 
 }  // namespace
 
-ServerProcess::ServerProcess(const Options& options) {
-  const std::string pattern = (fs::temp_directory_path() / "xchat-bench-XXXXXX").string();
-  std::vector<char> buffer(pattern.begin(), pattern.end());
-  buffer.push_back('\0');
-  if (mkdtemp(buffer.data()) == nullptr) throw std::runtime_error("mkdtemp failed: " + pattern);
-  dir_ = buffer.data();
+ServerProcess::ServerProcess(const Options& options) : dir_("xchat-bench") {
   try {
-    std::ofstream(dir_ + "/xchatd.toml") << config_text(options, dir_ + "/data");
+    const std::string data_dir =
+        options.data_dir.empty() ? dir_.path() + "/data" : options.data_dir;
+    std::ofstream(dir_.path() + "/xchatd.toml") << config_text(options, data_dir);
     notify_fd_ = ::socket(AF_UNIX, SOCK_DGRAM | SOCK_CLOEXEC | SOCK_NONBLOCK, 0);
     sockaddr_un addr{};
     addr.sun_family = AF_UNIX;
-    const std::string socket_path = dir_ + "/notify.sock";
+    const std::string socket_path = dir_.path() + "/notify.sock";
     if (socket_path.size() >= sizeof addr.sun_path) {
-      throw std::runtime_error("temporary directory path too long: " + dir_);
+      throw std::runtime_error("temporary directory path too long: " + dir_.path());
     }
     std::snprintf(addr.sun_path, sizeof addr.sun_path, "%s", socket_path.c_str());
     if (::bind(notify_fd_, reinterpret_cast<sockaddr*>(&addr), sizeof addr) != 0) {
       throw std::runtime_error("cannot bind notify socket " + socket_path);
     }
     spawn(options.binary);
-    wait_ready();
+    wait_ready(options.ready_timeout);
   } catch (...) {
     // A throwing constructor runs no destructor.
     stop();
@@ -88,13 +82,13 @@ ServerProcess::ServerProcess(const Options& options) {
 ServerProcess::~ServerProcess() { stop(); }
 
 void ServerProcess::spawn(const std::string& binary) {
-  const std::string config = dir_ + "/xchatd.toml";
-  const std::string log = dir_ + "/xchatd.log";
+  const std::string config = dir_.path() + "/xchatd.toml";
+  const std::string log = dir_.path() + "/xchatd.log";
   std::vector<char*> argv = {const_cast<char*>(binary.c_str()), const_cast<char*>("--config"),
                              const_cast<char*>(config.c_str()), nullptr};
   // Everything the child needs is prepared before fork: after it, only async-signal-safe
   // calls are allowed.
-  std::string notify = "NOTIFY_SOCKET=" + dir_ + "/notify.sock";
+  std::string notify = "NOTIFY_SOCKET=" + dir_.path() + "/notify.sock";
   std::vector<char*> envp;
   for (char** e = environ; *e != nullptr; ++e) {
     if (std::string_view(*e).rfind("NOTIFY_SOCKET=", 0) != 0) envp.push_back(*e);
@@ -103,6 +97,7 @@ void ServerProcess::spawn(const std::string& binary) {
   envp.push_back(nullptr);
   const pid_t parent = getpid();
 
+  spawned_ = Clock::now();
   pid_ = fork();
   if (pid_ < 0) throw std::runtime_error("fork failed");
   if (pid_ == 0) {
@@ -119,9 +114,9 @@ void ServerProcess::spawn(const std::string& binary) {
   }
 }
 
-void ServerProcess::wait_ready() {
+void ServerProcess::wait_ready(std::chrono::seconds timeout) {
   static const std::regex kListening(R"(listening on ws://127\.0\.0\.1:(\d+)/)");
-  const auto deadline = Clock::now() + kReadyTimeout;
+  const auto deadline = Clock::now() + timeout;
   while (Clock::now() < deadline) {
     pollfd p{notify_fd_, POLLIN, 0};
     if (::poll(&p, 1, 50) > 0) {
@@ -132,6 +127,7 @@ void ServerProcess::wait_ready() {
         const std::string state(datagram, static_cast<std::size_t>(n));
         std::smatch m;
         if (state.find("READY=1") != std::string::npos && std::regex_search(state, m, kListening)) {
+          startup_seconds_ = std::chrono::duration<double>(Clock::now() - spawned_).count();
           port_ = static_cast<std::uint16_t>(std::stoi(m[1]));
           return;
         }
@@ -143,7 +139,8 @@ void ServerProcess::wait_ready() {
       throw std::runtime_error("xchatd exited during startup:\n" + log_tail());
     }
   }
-  throw std::runtime_error("xchatd did not become ready within 30 s:\n" + log_tail());
+  throw std::runtime_error("xchatd did not become ready within " + std::to_string(timeout.count()) +
+                           " s:\n" + log_tail());
 }
 
 void ServerProcess::stop() {
@@ -167,12 +164,10 @@ void ServerProcess::stop() {
     ::close(notify_fd_);
     notify_fd_ = -1;
   }
-  std::error_code ec;
-  fs::remove_all(dir_, ec);
 }
 
 std::string ServerProcess::log_tail() const {
-  std::ifstream in(dir_ + "/xchatd.log", std::ios::binary);
+  std::ifstream in(dir_.path() + "/xchatd.log", std::ios::binary);
   std::ostringstream s;
   s << in.rdbuf();
   const std::string log = s.str();

@@ -2,8 +2,11 @@
 
 #include <sys/types.h>
 
+#include <chrono>
 #include <cstdint>
 #include <string>
+
+#include "load/temp_dir.hpp"
 
 namespace xchat::bench {
 
@@ -11,9 +14,11 @@ namespace xchat::bench {
 // data, log, notify socket) under $TMPDIR or /tmp, listening on an ephemeral port of
 // 127.0.0.1, with every limit the load would run into raised. The port is learnt from the
 // daemon's READY=1 notification, over a NOTIFY_SOCKET of our own, as the integration tests
-// learn it.
+// learn it. Options::data_dir keeps the data elsewhere instead, so that several daemons,
+// one after the other, can start on the same database.
 //
-// The destructor stops the daemon (SIGTERM, SIGKILL after 10 s) and removes the directory.
+// The destructor stops the daemon (SIGTERM, SIGKILL after 10 s) and removes the directory
+// (but not a caller's data_dir).
 // Should the generator die without running it, the kernel kills the daemon too
 // (PR_SET_PDEATHSIG). The daemon runs in its own process group, so a Ctrl-C at the
 // terminal reaches only the generator, which then stops the daemon in order.
@@ -23,9 +28,12 @@ class ServerProcess {
     std::string binary;                // path of xchatd
     std::string synchronous = "FULL";  // storage.synchronous
     int threads = 0;                   // server.threads; 0 = one per core
+    std::string data_dir;              // server.data_dir, kept; "" = inside the temp directory
+    // How long the daemon may take to open its store, delete what expired and listen.
+    std::chrono::seconds ready_timeout{30};
   };
 
-  // Starts the daemon and waits up to 30 s for READY=1.
+  // Starts the daemon and waits up to options.ready_timeout for READY=1.
   // REQUIRES: no other thread runs yet (the child is forked).
   // Throws std::runtime_error, with the daemon's log, when it does not come up.
   explicit ServerProcess(const Options& options);
@@ -35,18 +43,23 @@ class ServerProcess {
 
   pid_t pid() const { return pid_; }
   std::uint16_t port() const { return port_; }
+  // From fork() to the READY=1 notification: exec, opening and checking the store,
+  // deleting what expired while the daemon was down, opening the listener.
+  double startup_seconds() const { return startup_seconds_; }
   // The end of the daemon's log (stdout and stderr), for error reports.
   std::string log_tail() const;
 
  private:
   void spawn(const std::string& binary);
-  void wait_ready();
+  void wait_ready(std::chrono::seconds timeout);
   void stop();
 
-  std::string dir_;
+  const TempDir dir_;
   int notify_fd_ = -1;
   pid_t pid_ = -1;
   std::uint16_t port_ = 0;
+  std::chrono::steady_clock::time_point spawned_;
+  double startup_seconds_ = 0;
 };
 
 }  // namespace xchat::bench
