@@ -13,8 +13,8 @@
 #include "integration/support/helpers.hpp"
 #include "integration/support/identity.hpp"
 #include "integration/support/messaging.hpp"
+#include "integration/support/messengers.hpp"
 #include "messenger/messenger.hpp"
-#include "support/temp_dir.hpp"
 
 namespace xchat::testing {
 namespace {
@@ -26,67 +26,24 @@ using client::MessengerOptions;
 
 class ClientMessengerTest : public ::testing::Test {
  protected:
-  std::string url() const { return "ws://127.0.0.1:" + std::to_string(daemon_.port()) + "/v1/ws"; }
-
-  MessengerOptions options(const std::string& name) {
-    MessengerOptions o;
-    o.home = dir_.file(name);
-    o.passphrase = "passphrase of " + name;
-    o.timeout = std::chrono::seconds(10);
-    return o;
-  }
-
-  std::unique_ptr<Messenger> init(const std::string& name, const std::string& handle) {
-    auto m = Messenger::init(options(name), url(), handle, 1, "");
-    EXPECT_TRUE(m) << (m ? "" : m.status().message());
-    return m ? std::move(*m) : nullptr;
-  }
-
-  std::unique_ptr<Messenger> open(const std::string& name) {
-    auto m = Messenger::open(options(name));
-    EXPECT_TRUE(m) << (m ? "" : m.status().message());
-    return m ? std::move(*m) : nullptr;
-  }
-
-  // Receives until an event of `kind` arrives (bounded); returns every event seen.
-  static std::vector<Event> until(Messenger& m, Event::Kind kind, int rounds = 20) {
-    std::vector<Event> all;
-    for (int i = 0; i < rounds; ++i) {
-      auto events = m.receive(std::chrono::milliseconds(500));
-      all.insert(all.end(), events.begin(), events.end());
-      for (const auto& e : events) {
-        if (e.kind == kind) return all;
-      }
-    }
-    return all;
-  }
-
-  static std::vector<std::string> texts(const std::vector<Event>& events) {
-    std::vector<std::string> out;
-    for (const auto& e : events) {
-      if (e.kind == Event::Kind::kMessage) out.push_back(e.text);
-    }
-    return out;
-  }
-
   Daemon daemon_;
-  TempDir dir_{"xchat-messenger"};
+  Messengers messengers_{daemon_, "xchat-messenger"};
 };
 
 TEST_F(ClientMessengerTest, AMessageToAnOfflineUserArrivesAfterLoginWithReceipts) {
-  auto alice = init("alice", "@Alice");
+  auto alice = messengers_.init("alice", "@Alice");
   ASSERT_NE(alice, nullptr);
   {
-    auto bob = init("bob", "@Bob");
+    auto bob = messengers_.init("bob", "@Bob");
     ASSERT_NE(bob, nullptr);
   }  // Bob goes offline
   auto sent = alice->send_text("@bob", "hello bob, end to end");
   ASSERT_TRUE(sent) << sent.status().message();
   EXPECT_EQ(sent->devices, 1u);
 
-  auto bob = open("bob");
+  auto bob = messengers_.open("bob");
   ASSERT_NE(bob, nullptr);
-  const auto events = until(*bob, Event::Kind::kMessage);
+  const auto events = messengers_.until(*bob, Event::Kind::kMessage);
   ASSERT_EQ(texts(events), std::vector<std::string>({"hello bob, end to end"}));
   const Event& message = *std::find_if(
       events.begin(), events.end(), [](const Event& e) { return e.kind == Event::Kind::kMessage; });
@@ -123,16 +80,18 @@ TEST_F(ClientMessengerTest, AMessageToAnOfflineUserArrivesAfterLoginWithReceipts
 }
 
 TEST_F(ClientMessengerTest, AConversationBothWaysAndNoPlaintextOnTheServer) {
-  auto alice = init("alice", "@alice");
-  auto bob = init("bob", "@bob");
+  auto alice = messengers_.init("alice", "@alice");
+  auto bob = messengers_.init("bob", "@bob");
   ASSERT_TRUE(alice && bob);
   for (int round = 0; round < 4; ++round) {
     const std::string to_bob = "alice says " + std::to_string(round);
     ASSERT_TRUE(alice->send_text("@bob", to_bob));
-    EXPECT_EQ(texts(until(*bob, Event::Kind::kMessage)), std::vector<std::string>({to_bob}));
+    EXPECT_EQ(texts(messengers_.until(*bob, Event::Kind::kMessage)),
+              std::vector<std::string>({to_bob}));
     const std::string to_alice = "bob says " + std::to_string(round);
     ASSERT_TRUE(bob->send_text("@alice", to_alice));
-    EXPECT_EQ(texts(until(*alice, Event::Kind::kMessage)), std::vector<std::string>({to_alice}));
+    EXPECT_EQ(texts(messengers_.until(*alice, Event::Kind::kMessage)),
+              std::vector<std::string>({to_alice}));
   }
   std::string server_files;
   for (const char* name : {"/xchatd.db", "/xchatd.db-wal"}) {
@@ -145,8 +104,8 @@ TEST_F(ClientMessengerTest, AConversationBothWaysAndNoPlaintextOnTheServer) {
 }
 
 TEST_F(ClientMessengerTest, TheSafetyNumberIsTheSameOnBothSides) {
-  auto alice = init("alice", "@alice");
-  auto bob = init("bob", "@bob");
+  auto alice = messengers_.init("alice", "@alice");
+  auto bob = messengers_.init("bob", "@bob");
   ASSERT_TRUE(alice && bob);
   auto a = alice->safety_number("@bob");
   auto b = bob->safety_number("@Alice");
@@ -158,15 +117,15 @@ TEST_F(ClientMessengerTest, TheSafetyNumberIsTheSameOnBothSides) {
 // The server hands out another identity key for @bob (here: the account was deleted and
 // registered again): Alice is warned before her next message goes out.
 TEST_F(ClientMessengerTest, AChangedIdentityKeyIsAWarningBeforeTheNextMessage) {
-  auto alice = init("alice", "@alice");
+  auto alice = messengers_.init("alice", "@alice");
   ASSERT_NE(alice, nullptr);
   {
-    auto bob = init("bob", "@bob");
+    auto bob = messengers_.init("bob", "@bob");
     ASSERT_NE(bob, nullptr);
   }
   ASSERT_TRUE(alice->safety_number("@bob"));  // pins Bob's identity key
   ASSERT_EQ(daemon_.admin({"account", "delete", "@bob"}), 0);
-  auto impostor = init("impostor", "@bob");
+  auto impostor = messengers_.init("impostor", "@bob");
   ASSERT_NE(impostor, nullptr);
 
   ASSERT_TRUE(alice->send_text("@bob", "are you still you?"));
@@ -179,26 +138,27 @@ TEST_F(ClientMessengerTest, AChangedIdentityKeyIsAWarningBeforeTheNextMessage) {
 
 // Alice on three devices, Bob on one: every device sees the whole conversation.
 TEST_F(ClientMessengerTest, ThreeDevicesOfOneAccountAllSeeTheConversation) {
-  auto alice1 = init("alice1", "@alice");
+  auto alice1 = messengers_.init("alice1", "@alice");
   ASSERT_NE(alice1, nullptr);
   auto link = alice1->add_device(2);
   ASSERT_TRUE(link) << link.status().message();
-  EXPECT_FALSE(Messenger::link(options("alice2"), link->package, "0000-0000-0000-0000-0000"))
+  EXPECT_FALSE(
+      Messenger::link(messengers_.options("alice2"), link->package, "0000-0000-0000-0000-0000"))
       << "the package opens only with its code";
-  auto alice2 = Messenger::link(options("alice2"), link->package, link->code);
+  auto alice2 = Messenger::link(messengers_.options("alice2"), link->package, link->code);
   ASSERT_TRUE(alice2) << alice2.status().message();
   auto link3 = (*alice2)->add_device(3);  // any device of the account can add one
   ASSERT_TRUE(link3) << link3.status().message();
-  auto alice3 = Messenger::link(options("alice3"), link3->package, link3->code);
+  auto alice3 = Messenger::link(messengers_.options("alice3"), link3->package, link3->code);
   ASSERT_TRUE(alice3) << alice3.status().message();
-  auto bob = init("bob", "@bob");
+  auto bob = messengers_.init("bob", "@bob");
   ASSERT_NE(bob, nullptr);
 
   ASSERT_TRUE(alice1->send_text("@bob", "from alice's first device"));
-  EXPECT_EQ(texts(until(*bob, Event::Kind::kMessage)),
+  EXPECT_EQ(texts(messengers_.until(*bob, Event::Kind::kMessage)),
             std::vector<std::string>({"from alice's first device"}));
   for (Messenger* m : {alice2->get(), alice3->get()}) {
-    const auto copy = until(*m, Event::Kind::kMessage);
+    const auto copy = messengers_.until(*m, Event::Kind::kMessage);
     ASSERT_EQ(texts(copy), std::vector<std::string>({"from alice's first device"}));
     const auto& sync = *std::find_if(
         copy.begin(), copy.end(), [](const Event& e) { return e.kind == Event::Kind::kMessage; });
@@ -210,7 +170,7 @@ TEST_F(ClientMessengerTest, ThreeDevicesOfOneAccountAllSeeTheConversation) {
   ASSERT_TRUE(reply) << reply.status().message();
   EXPECT_EQ(reply->devices, 3u);
   for (Messenger* m : {alice1.get(), alice2->get(), alice3->get()}) {
-    EXPECT_EQ(texts(until(*m, Event::Kind::kMessage)),
+    EXPECT_EQ(texts(messengers_.until(*m, Event::Kind::kMessage)),
               std::vector<std::string>({"to all of alice's devices"}));
   }
   const auto history = (*alice2)->history("@bob", 10);
@@ -220,13 +180,13 @@ TEST_F(ClientMessengerTest, ThreeDevicesOfOneAccountAllSeeTheConversation) {
 }
 
 TEST_F(ClientMessengerTest, RequestsAreAcceptedOrBlockedAsAUserSeesThem) {
-  auto alice = init("alice", "@alice");
-  auto mallory = init("mallory", "@mallory");
-  auto bob = init("bob", "@bob");
+  auto alice = messengers_.init("alice", "@alice");
+  auto mallory = messengers_.init("mallory", "@mallory");
+  auto bob = messengers_.init("bob", "@bob");
   ASSERT_TRUE(alice && mallory && bob);
   ASSERT_TRUE(alice->send_text("@bob", "hi, it's alice"));
   ASSERT_TRUE(mallory->send_text("@bob", "buy my stuff"));
-  auto first = until(*bob, Event::Kind::kMessage);
+  auto first = messengers_.until(*bob, Event::Kind::kMessage);
   for (int i = 0; i < 5 && texts(first).size() < 2; ++i) {
     auto more = bob->receive(std::chrono::milliseconds(500));
     first.insert(first.end(), more.begin(), more.end());
@@ -245,7 +205,7 @@ TEST_F(ClientMessengerTest, RequestsAreAcceptedOrBlockedAsAUserSeesThem) {
 
   ASSERT_TRUE(alice->send_text("@bob", "thanks for accepting"));
   ASSERT_TRUE(mallory->send_text("@bob", "hello?"));  // accepted by the server, then dropped
-  const auto later = until(*bob, Event::Kind::kMessage);
+  const auto later = messengers_.until(*bob, Event::Kind::kMessage);
   std::vector<Event> rest = bob->receive(std::chrono::milliseconds(1000));
   std::vector<Event> all = later;
   all.insert(all.end(), rest.begin(), rest.end());
@@ -260,14 +220,14 @@ TEST_F(ClientMessengerTest, RequestsAreAcceptedOrBlockedAsAUserSeesThem) {
 // Something that is not a message for this device (here: random bytes a raw client sent)
 // becomes a warning, is acknowledged, and never shows as a message.
 TEST_F(ClientMessengerTest, AnUnreadableEnvelopeIsAWarningNeverAMessage) {
-  auto bob = init("bob", "@bob");
+  auto bob = messengers_.init("bob", "@bob");
   ASSERT_NE(bob, nullptr);
   TestUser mallory("@mallory");
   auto raw = register_and_log_in(daemon_, mallory);
   ASSERT_NE(raw, nullptr);
   const auto reply = raw->request(send_request("@bob", random_ciphertexts({1}, 120)));
   ASSERT_TRUE(reply.contains("result")) << reply;
-  const auto events = until(*bob, Event::Kind::kWarning);
+  const auto events = messengers_.until(*bob, Event::Kind::kWarning);
   EXPECT_TRUE(texts(events).empty());
   const bool warned = std::any_of(events.begin(), events.end(), [](const Event& e) {
     return e.kind == Event::Kind::kWarning && e.peer == "@mallory";
@@ -276,7 +236,7 @@ TEST_F(ClientMessengerTest, AnUnreadableEnvelopeIsAWarningNeverAMessage) {
   EXPECT_TRUE(bob->history("@mallory", 10).empty());
   // Acknowledged: it does not come back at the next login.
   bob.reset();
-  auto again = open("bob");
+  auto again = messengers_.open("bob");
   ASSERT_NE(again, nullptr);
   for (const auto& e : again->receive(std::chrono::milliseconds(1000))) {
     EXPECT_NE(e.kind, Event::Kind::kWarning) << e.text;
@@ -286,8 +246,8 @@ TEST_F(ClientMessengerTest, AnUnreadableEnvelopeIsAWarningNeverAMessage) {
 // Others' bundle fetches use up the one-time prekeys; at the server's prekeys_low push the
 // client uploads fresh ones, so later sessions still get one.
 TEST_F(ClientMessengerTest, OneTimePrekeysAreReplenishedWhenTheServerSaysLow) {
-  auto alice = init("alice", "@alice");
-  auto bob = init("bob", "@bob");
+  auto alice = messengers_.init("alice", "@alice");
+  auto bob = messengers_.init("bob", "@bob");
   ASSERT_TRUE(alice && bob);
   auto fetch_has_one_time_prekey = [&] {
     auto bundle = alice->call("keys.fetch", {{"handle", "@bob"}});
@@ -317,11 +277,11 @@ TEST_F(ClientMessengerTest, AfterTheServerRestartsTheClientReconnectsAndCarriesO
   const std::uint16_t port = free_loopback_port();
   Daemon d({{"listen.port", std::to_string(port)}});
   const std::string address = "ws://127.0.0.1:" + std::to_string(port) + "/v1/ws";
-  auto alice = Messenger::init(options("alice"), address, "@alice", 1, "");
-  auto bob = Messenger::init(options("bob"), address, "@bob", 1, "");
+  auto alice = Messenger::init(messengers_.options("alice"), address, "@alice", 1, "");
+  auto bob = Messenger::init(messengers_.options("bob"), address, "@bob", 1, "");
   ASSERT_TRUE(alice && bob);
   ASSERT_TRUE((*alice)->send_text("@bob", "before the restart"));
-  EXPECT_EQ(texts(until(**bob, Event::Kind::kMessage)),
+  EXPECT_EQ(texts(messengers_.until(**bob, Event::Kind::kMessage)),
             std::vector<std::string>({"before the restart"}));
 
   d.stop();
@@ -334,21 +294,21 @@ TEST_F(ClientMessengerTest, AfterTheServerRestartsTheClientReconnectsAndCarriesO
     sent = (*alice)->send_text("@bob", "after the restart");
   }
   ASSERT_TRUE(sent) << sent.status().message();
-  EXPECT_EQ(texts(until(**bob, Event::Kind::kMessage, 40)),
+  EXPECT_EQ(texts(messengers_.until(**bob, Event::Kind::kMessage, 40)),
             std::vector<std::string>({"after the restart"}));
 }
 
 // A newer login of the same device ends the older session (4409), and the older one does
 // not fight back by reconnecting.
 TEST_F(ClientMessengerTest, ASessionReplacedElsewhereDoesNotReconnect) {
-  auto first = init("alice", "@alice");
-  auto bob = init("bob", "@bob");
+  auto first = messengers_.init("alice", "@alice");
+  auto bob = messengers_.init("bob", "@bob");
   ASSERT_TRUE(first && bob);
-  auto second = open("alice");
+  auto second = messengers_.open("alice");
   ASSERT_NE(second, nullptr);
   first->receive(std::chrono::milliseconds(1500));  // sees the 4409; must not log in again
   ASSERT_TRUE(bob->send_text("@alice", "which one of you?"));
-  EXPECT_EQ(texts(until(*second, Event::Kind::kMessage)),
+  EXPECT_EQ(texts(messengers_.until(*second, Event::Kind::kMessage)),
             std::vector<std::string>({"which one of you?"}));
   auto refused = first->send_text("@bob", "me?");
   ASSERT_FALSE(refused);
@@ -357,8 +317,8 @@ TEST_F(ClientMessengerTest, ASessionReplacedElsewhereDoesNotReconnect) {
 }
 
 TEST_F(ClientMessengerTest, AWrongPassphraseOpensNothing) {
-  ASSERT_NE(init("alice", "@alice"), nullptr);
-  MessengerOptions o = options("alice");
+  ASSERT_NE(messengers_.init("alice", "@alice"), nullptr);
+  MessengerOptions o = messengers_.options("alice");
   o.passphrase = "not it";
   auto m = Messenger::open(o);
   ASSERT_FALSE(m);

@@ -5,20 +5,19 @@
 
 #include <algorithm>
 #include <atomic>
+#include <memory>
 #include <optional>
 #include <thread>
 
 #include "integration/support/daemon.hpp"
+#include "integration/support/messengers.hpp"
 #include "messenger/messenger.hpp"
-#include "support/temp_dir.hpp"
 
 namespace xchat::testing {
 namespace {
 
 using client::Event;
-using client::HistoryEntry;
 using client::Messenger;
-using client::MessengerOptions;
 
 std::int64_t system_ms() {
   return std::chrono::duration_cast<std::chrono::milliseconds>(
@@ -31,41 +30,17 @@ const Overrides kShortTimers = {{"messages.min_expires_in_seconds", "1"}};
 
 class ClientVanishTest : public ::testing::Test {
  protected:
-  void SetUp() override { daemon_ = std::make_unique<Daemon>(kShortTimers); }
+  void SetUp() override { start(kShortTimers); }
 
-  std::string url() const { return "ws://127.0.0.1:" + std::to_string(daemon_->port()) + "/v1/ws"; }
-
-  MessengerOptions options(const std::string& name) {
-    MessengerOptions o;
-    o.home = dir_.file(name);
-    o.passphrase = "passphrase of " + name;
-    o.timeout = std::chrono::seconds(10);
-    o.now_ms = [this] { return system_ms() + skew_ms_.load(); };
-    return o;
-  }
-
-  std::unique_ptr<Messenger> init(const std::string& name, const std::string& handle) {
-    auto m = Messenger::init(options(name), url(), handle, 1, "");
-    EXPECT_TRUE(m) << (m ? "" : m.status().message());
-    return m ? std::move(*m) : nullptr;
-  }
-
-  std::unique_ptr<Messenger> open(const std::string& name) {
-    auto m = Messenger::open(options(name));
-    EXPECT_TRUE(m) << (m ? "" : m.status().message());
-    return m ? std::move(*m) : nullptr;
-  }
-
-  // Receives until an event of `kind` arrives (bounded: about 5 s); returns every event.
-  static std::vector<Event> until(Messenger& m, Event::Kind kind) {
-    std::vector<Event> all;
-    for (int i = 0; i < 10; ++i) {
-      auto events = m.receive(std::chrono::milliseconds(500));
-      all.insert(all.end(), events.begin(), events.end());
-      if (std::any_of(events.begin(), events.end(), [&](const Event& e) { return e.kind == kind; }))
-        break;
-    }
-    return all;
+  // Stops the daemon there is, if any, and starts one with `overrides`, for accounts made
+  // from here on.
+  void start(const Overrides& overrides) {
+    messengers_.reset();
+    daemon_.reset();
+    daemon_ = std::make_unique<Daemon>(overrides);
+    // Receiving until an event is bounded at about 5 s.
+    messengers_.emplace(
+        *daemon_, "xchat-vanish", [this] { return system_ms() + skew_ms_.load(); }, 10);
   }
 
   // The first event of `kind` (a copy: `events` is often a temporary).
@@ -76,27 +51,21 @@ class ClientVanishTest : public ::testing::Test {
     return *it;
   }
 
-  static std::vector<std::string> texts(const std::vector<HistoryEntry>& history) {
-    std::vector<std::string> out;
-    for (const auto& h : history) out.push_back(h.text);
-    return out;
-  }
-
   // Waits (bounded) until the server's clock has passed `expires_at`.
   static void wait_past(std::int64_t expires_at) {
     const auto ms = std::clamp<std::int64_t>(expires_at - system_ms() + 300, 0, 5000);
     std::this_thread::sleep_for(std::chrono::milliseconds(ms));
   }
 
-  std::unique_ptr<Daemon> daemon_;
-  TempDir dir_{"xchat-vanish"};
   std::atomic<std::int64_t> skew_ms_{0};  // added to every Messenger's clock
+  std::unique_ptr<Daemon> daemon_;
+  std::optional<Messengers> messengers_;  // of daemon_
 };
 
 TEST_F(ClientVanishTest, AMessageThatVanishesBeforeDeliveryNeverArrives) {
-  auto alice = init("alice", "@alice");
+  auto alice = messengers_->init("alice", "@alice");
   ASSERT_NE(alice, nullptr);
-  ASSERT_NE(init("bob", "@bob"), nullptr);  // and offline from here on
+  ASSERT_NE(messengers_->init("bob", "@bob"), nullptr);  // and offline from here on
   auto sent = alice->send_text("@bob", "gone before you look", 1);
   ASSERT_TRUE(sent) << sent.status().message();
   EXPECT_EQ(sent->expires_at, sent->timestamp_ms + 1000);
@@ -104,22 +73,22 @@ TEST_F(ClientVanishTest, AMessageThatVanishesBeforeDeliveryNeverArrives) {
   wait_past(sent->expires_at);
   EXPECT_TRUE(alice->history("@bob", 10).empty()) << "the sender's copy vanishes too";
 
-  auto bob = open("bob");
+  auto bob = messengers_->open("bob");
   ASSERT_NE(bob, nullptr);
-  const auto events = until(*bob, Event::Kind::kQueueEmpty);
+  const auto events = messengers_->until(*bob, Event::Kind::kQueueEmpty);
   ASSERT_TRUE(find(events, Event::Kind::kQueueEmpty));
   EXPECT_FALSE(find(events, Event::Kind::kMessage));
   EXPECT_TRUE(bob->history("@alice", 10).empty());
 }
 
 TEST_F(ClientVanishTest, ADeliveredMessageVanishesFromTheRecipientsHistoryAtItsTime) {
-  auto alice = init("alice", "@alice");
-  auto bob = init("bob", "@bob");
+  auto alice = messengers_->init("alice", "@alice");
+  auto bob = messengers_->init("bob", "@bob");
   ASSERT_NE(alice, nullptr);
   ASSERT_NE(bob, nullptr);
   auto sent = alice->send_text("@bob", "read me quickly", 60);
   ASSERT_TRUE(sent) << sent.status().message();
-  const auto events = until(*bob, Event::Kind::kMessage);
+  const auto events = messengers_->until(*bob, Event::Kind::kMessage);
   const auto message = find(events, Event::Kind::kMessage);
   ASSERT_TRUE(message);
   EXPECT_EQ(message->expires_at, sent->timestamp_ms + 60000);
@@ -134,13 +103,13 @@ TEST_F(ClientVanishTest, ADeliveredMessageVanishesFromTheRecipientsHistoryAtItsT
 }
 
 TEST_F(ClientVanishTest, AConversationTimerSetByOneSideAppliesToTheOthersMessages) {
-  auto alice = init("alice", "@alice");
-  auto bob = init("bob", "@bob");
+  auto alice = messengers_->init("alice", "@alice");
+  auto bob = messengers_->init("bob", "@bob");
   ASSERT_NE(alice, nullptr);
   ASSERT_NE(bob, nullptr);
   ASSERT_TRUE(alice->set_timer("@bob", 3600));
   EXPECT_EQ(alice->timer("@bob"), 3600u);
-  const auto events = until(*bob, Event::Kind::kTimer);
+  const auto events = messengers_->until(*bob, Event::Kind::kTimer);
   const auto timer = find(events, Event::Kind::kTimer);
   ASSERT_TRUE(timer);
   EXPECT_EQ(timer->peer, "@alice");
@@ -150,12 +119,13 @@ TEST_F(ClientVanishTest, AConversationTimerSetByOneSideAppliesToTheOthersMessage
   auto reply = bob->send_text("@alice", "this one vanishes in an hour");
   ASSERT_TRUE(reply) << reply.status().message();
   EXPECT_EQ(reply->expires_at, reply->timestamp_ms + 3600 * 1000);
-  const auto message = find(until(*alice, Event::Kind::kMessage), Event::Kind::kMessage);
+  const auto message =
+      find(messengers_->until(*alice, Event::Kind::kMessage), Event::Kind::kMessage);
   ASSERT_TRUE(message);
   EXPECT_EQ(message->expires_at, reply->timestamp_ms + 3600 * 1000);
 
   ASSERT_TRUE(bob->set_timer("@alice", 0));
-  ASSERT_TRUE(find(until(*alice, Event::Kind::kTimer), Event::Kind::kTimer));
+  ASSERT_TRUE(find(messengers_->until(*alice, Event::Kind::kTimer), Event::Kind::kTimer));
   EXPECT_EQ(alice->timer("@bob"), 0u);
   auto plain = alice->send_text("@bob", "this one stays");
   ASSERT_TRUE(plain);
@@ -163,19 +133,19 @@ TEST_F(ClientVanishTest, AConversationTimerSetByOneSideAppliesToTheOthersMessage
 }
 
 TEST_F(ClientVanishTest, UnsendAfterDeliveryRemovesItFromEveryDevice) {
-  auto alice = init("alice", "@alice");
-  auto bob = init("bob", "@bob");
+  auto alice = messengers_->init("alice", "@alice");
+  auto bob = messengers_->init("bob", "@bob");
   ASSERT_NE(alice, nullptr);
   ASSERT_NE(bob, nullptr);
   auto link = alice->add_device(2);
   ASSERT_TRUE(link) << link.status().message();
-  auto alice2 = Messenger::link(options("alice2"), link->package, link->code);
+  auto alice2 = Messenger::link(messengers_->options("alice2"), link->package, link->code);
   ASSERT_TRUE(alice2) << alice2.status().message();
 
   auto sent = alice->send_text("@bob", "I should not have said that");
   ASSERT_TRUE(sent);
-  ASSERT_TRUE(find(until(*bob, Event::Kind::kMessage), Event::Kind::kMessage));
-  ASSERT_TRUE(find(until(**alice2, Event::Kind::kMessage), Event::Kind::kMessage));
+  ASSERT_TRUE(find(messengers_->until(*bob, Event::Kind::kMessage), Event::Kind::kMessage));
+  ASSERT_TRUE(find(messengers_->until(**alice2, Event::Kind::kMessage), Event::Kind::kMessage));
   ASSERT_EQ(texts((*alice2)->history("@bob", 10)),
             std::vector<std::string>({"I should not have said that"}));
 
@@ -185,27 +155,28 @@ TEST_F(ClientVanishTest, UnsendAfterDeliveryRemovesItFromEveryDevice) {
   EXPECT_EQ(refused.status().code(), ErrorCode::kNotAllowed);
   ASSERT_TRUE(alice->unsend("@bob", sent->message_id));
   EXPECT_TRUE(alice->history("@bob", 10).empty());
-  const auto unsent = find(until(*bob, Event::Kind::kUnsent), Event::Kind::kUnsent);
+  const auto unsent = find(messengers_->until(*bob, Event::Kind::kUnsent), Event::Kind::kUnsent);
   ASSERT_TRUE(unsent);
   EXPECT_EQ(unsent->message_id, sent->message_id);
   EXPECT_TRUE(bob->history("@alice", 10).empty());
-  const auto synced = find(until(**alice2, Event::Kind::kUnsent), Event::Kind::kUnsent);
+  const auto synced =
+      find(messengers_->until(**alice2, Event::Kind::kUnsent), Event::Kind::kUnsent);
   ASSERT_TRUE(synced);
   EXPECT_TRUE(synced->from_me);
   EXPECT_TRUE((*alice2)->history("@bob", 10).empty());
 }
 
 TEST_F(ClientVanishTest, UnsendBeforeDeliveryLeavesTheRecipientNothing) {
-  auto alice = init("alice", "@alice");
+  auto alice = messengers_->init("alice", "@alice");
   ASSERT_NE(alice, nullptr);
-  ASSERT_NE(init("bob", "@bob"), nullptr);  // offline
+  ASSERT_NE(messengers_->init("bob", "@bob"), nullptr);  // offline
   auto sent = alice->send_text("@bob", "never mind");
   ASSERT_TRUE(sent);
   ASSERT_TRUE(alice->unsend("@bob", sent->message_id));
 
-  auto bob = open("bob");
+  auto bob = messengers_->open("bob");
   ASSERT_NE(bob, nullptr);
-  const auto events = until(*bob, Event::Kind::kQueueEmpty);
+  const auto events = messengers_->until(*bob, Event::Kind::kQueueEmpty);
   ASSERT_TRUE(find(events, Event::Kind::kQueueEmpty));
   EXPECT_FALSE(find(events, Event::Kind::kMessage));
   EXPECT_FALSE(find(events, Event::Kind::kUnsent));
@@ -213,11 +184,11 @@ TEST_F(ClientVanishTest, UnsendBeforeDeliveryLeavesTheRecipientNothing) {
 }
 
 TEST_F(ClientVanishTest, TheServerRefusesAnUnsendOrEditOfAMessageTheCallerDidNotSend) {
-  auto alice = init("alice", "@alice");
-  auto bob = init("bob", "@bob");
+  auto alice = messengers_->init("alice", "@alice");
+  auto bob = messengers_->init("bob", "@bob");
   ASSERT_NE(alice, nullptr);
   ASSERT_NE(bob, nullptr);
-  ASSERT_NE(init("carol", "@carol"), nullptr);
+  ASSERT_NE(messengers_->init("carol", "@carol"), nullptr);
   // Bob has never seen Alice's message to Carol, so his client leaves it to the server.
   auto sent = alice->send_text("@carol", "for carol only");
   ASSERT_TRUE(sent);
@@ -230,19 +201,19 @@ TEST_F(ClientVanishTest, TheServerRefusesAnUnsendOrEditOfAMessageTheCallerDidNot
 }
 
 TEST_F(ClientVanishTest, AnEditWithinTheWindowReplacesTheTextOnTheRecipient) {
-  auto alice = init("alice", "@alice");
-  auto bob = init("bob", "@bob");
+  auto alice = messengers_->init("alice", "@alice");
+  auto bob = messengers_->init("bob", "@bob");
   ASSERT_NE(alice, nullptr);
   ASSERT_NE(bob, nullptr);
   auto sent = alice->send_text("@bob", "see you at 8");
   ASSERT_TRUE(sent);
-  ASSERT_TRUE(find(until(*bob, Event::Kind::kMessage), Event::Kind::kMessage));
+  ASSERT_TRUE(find(messengers_->until(*bob, Event::Kind::kMessage), Event::Kind::kMessage));
 
   auto refused = bob->edit("@alice", sent->message_id, "forged by bob");
   ASSERT_FALSE(refused);
   EXPECT_EQ(refused.status().code(), ErrorCode::kNotAllowed);
   ASSERT_TRUE(alice->edit("@bob", sent->message_id, "see you at 9"));
-  const auto edited = find(until(*bob, Event::Kind::kEdited), Event::Kind::kEdited);
+  const auto edited = find(messengers_->until(*bob, Event::Kind::kEdited), Event::Kind::kEdited);
   ASSERT_TRUE(edited);
   EXPECT_EQ(edited->message_id, sent->message_id);
   EXPECT_EQ(edited->text, "see you at 9");
@@ -254,29 +225,27 @@ TEST_F(ClientVanishTest, AnEditWithinTheWindowReplacesTheTextOnTheRecipient) {
 }
 
 TEST_F(ClientVanishTest, AnEditOfAVanishingMessageVanishesWithIt) {
-  auto alice = init("alice", "@alice");
-  auto bob = init("bob", "@bob");
+  auto alice = messengers_->init("alice", "@alice");
+  auto bob = messengers_->init("bob", "@bob");
   ASSERT_NE(alice, nullptr);
   ASSERT_NE(bob, nullptr);
   auto sent = alice->send_text("@bob", "typo", 120);
   ASSERT_TRUE(sent);
-  ASSERT_TRUE(find(until(*bob, Event::Kind::kMessage), Event::Kind::kMessage));
+  ASSERT_TRUE(find(messengers_->until(*bob, Event::Kind::kMessage), Event::Kind::kMessage));
   auto edit = alice->edit("@bob", sent->message_id, "fixed");
   ASSERT_TRUE(edit) << edit.status().message();
   EXPECT_EQ(edit->expires_at, sent->expires_at);
-  ASSERT_TRUE(find(until(*bob, Event::Kind::kEdited), Event::Kind::kEdited));
+  ASSERT_TRUE(find(messengers_->until(*bob, Event::Kind::kEdited), Event::Kind::kEdited));
   const auto history = bob->history("@alice", 10);
   ASSERT_EQ(texts(history), std::vector<std::string>({"fixed"}));
   EXPECT_EQ(history[0].expires_at, sent->expires_at);
 }
 
 TEST_F(ClientVanishTest, UnsendAndEditAfterTheirWindowsAreRefused) {
-  daemon_.reset();
-  daemon_ = std::make_unique<Daemon>(
-      Overrides{{"messages.edit_window_seconds", "1"}, {"messages.unsend_window_seconds", "1"}});
-  auto alice = init("alice", "@alice");
+  start(Overrides{{"messages.edit_window_seconds", "1"}, {"messages.unsend_window_seconds", "1"}});
+  auto alice = messengers_->init("alice", "@alice");
   ASSERT_NE(alice, nullptr);
-  ASSERT_NE(init("bob", "@bob"), nullptr);
+  ASSERT_NE(messengers_->init("bob", "@bob"), nullptr);
   auto sent = alice->send_text("@bob", "too late to take back");
   ASSERT_TRUE(sent);
   wait_past(sent->timestamp_ms + 1000);
