@@ -2,6 +2,7 @@
 
 #include <spdlog/spdlog.h>
 
+#include <boost/asio/post.hpp>
 #include <csignal>
 
 #include "app/logging.hpp"
@@ -39,6 +40,9 @@ int Server::run() {
   const auto config = settings_.get();
 
   store::Store::Options store_options;
+  // A large database takes seconds to check from a cold cache: after a clean shutdown the
+  // check runs while the server already serves (check_integrity below).
+  store_options.check = store::Store::Check::kDeferredUnlessUnclean;
   store_options.data_dir = config->server.data_dir;
   store_options.synchronous = config->storage.synchronous;
   store_options.busy_timeout_ms = static_cast<int>(config->storage.busy_timeout_ms);
@@ -108,6 +112,15 @@ int Server::run() {
   listener_->run();
   expiry_->start();
   checkpointer_->start();
+  integrity_check_ = std::thread([this] {
+    if (Status s = store_->check_integrity(); !s) {
+      spdlog::critical("{}; shutting down", s.message());
+      boost::asio::post(ioc_, [this] {
+        exit_code_ = 1;
+        shutdown();
+      });
+    }
+  });
   if (auto interval = notifier_.watchdog_interval()) schedule_watchdog(*interval);
 
   const auto bound = listener_->local_endpoint();
@@ -125,10 +138,11 @@ int Server::run() {
   for (int i = 1; i < threads; ++i) pool.emplace_back([this] { ioc_.run(); });
   ioc_.run();
   for (auto& t : pool) t.join();
+  integrity_check_.join();
 
   store_->close();
   spdlog::info("xchatd stopped");
-  return 0;
+  return exit_code_;
 }
 
 void Server::wait_for_signal() {

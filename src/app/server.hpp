@@ -22,9 +22,9 @@
 #include "service/contact_service.hpp"
 #include "service/delivery_service.hpp"
 #include "service/dispatcher.hpp"
+#include "service/expiry_scheduler.hpp"
 #include "service/key_service.hpp"
 #include "service/message_service.hpp"
-#include "service/expiry_scheduler.hpp"
 #include "service/wal_checkpointer.hpp"
 #include "store/store.hpp"
 
@@ -78,6 +78,8 @@ class Server {
   std::unique_ptr<WalCheckpointer> checkpointer_;
   std::unique_ptr<ExpiryScheduler> expiry_;
   std::shared_ptr<net::Listener> listener_;
+  std::thread integrity_check_;  // Store::check_integrity, started once listening
+  int exit_code_ = 0;            // 1 when the integrity check failed
   bool shutting_down_ = false;
 };
 

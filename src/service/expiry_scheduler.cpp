@@ -31,8 +31,8 @@ store::Writer::Work ExpiryScheduler::pass_work(Pass& pass) const {
       if (*deleted > 0) {
         spdlog::debug("deleted {} {}", *deleted, kind.name);
         if (kind.counter != nullptr) {
-          (metrics_.*kind.counter).fetch_add(static_cast<std::uint64_t>(*deleted),
-                                              std::memory_order_relaxed);
+          (metrics_.*kind.counter)
+              .fetch_add(static_cast<std::uint64_t>(*deleted), std::memory_order_relaxed);
         }
         pass.deleted += *deleted;
         pass.secure |= kind.secure;
@@ -52,7 +52,7 @@ store::Writer::Work ExpiryScheduler::pass_work(Pass& pass) const {
 Status ExpiryScheduler::purge_now() {
   Pass pass;
   do {
-    if (Status s = store_.writer().run(pass_work(pass)); !s) return s;
+    if (Status s = store_.writer().run(pass_work(pass), kDurability, kAtomicity); !s) return s;
   } while (pass.more);
   return Status::ok();
 }
@@ -89,10 +89,13 @@ void ExpiryScheduler::run() {
     noted_ = kNever;
   }
   auto pass = std::make_shared<Pass>();
-  store_.writer().submit(pass_work(*pass), [this, pass](Status s) {
-    // On the writer thread.
-    boost::asio::post(strand_, [this, pass, s = std::move(s)] { on_pass(*pass, s); });
-  });
+  store_.writer().submit(
+      pass_work(*pass),
+      [this, pass](Status s) {
+        // On the writer thread.
+        boost::asio::post(strand_, [this, pass, s = std::move(s)] { on_pass(*pass, s); });
+      },
+      kDurability, kAtomicity);
 }
 
 void ExpiryScheduler::on_pass(const Pass& pass, const Status& s) {

@@ -61,21 +61,27 @@ class ExpiryScheduler {
 
  private:
   static constexpr std::int64_t kNever = std::numeric_limits<std::int64_t>::max();
+  // A pass only deletes and reads, so it fails only on a storage error, which fails its
+  // batch anyway: no savepoint (a copy of every page it deletes from). A deletion lost at a
+  // power cut is done again at the next start, before the listener opens; the truncating
+  // checkpoint that follows a pass syncs it in any case. So no fsync of its own either.
+  static constexpr auto kDurability = store::Writer::Durability::kDeferred;
+  static constexpr auto kAtomicity = store::Writer::Atomicity::kFailsBeforeWriting;
 
   // What one writer operation did.
   struct Pass {
     std::int64_t deleted = 0;
-    bool secure = false;  // deleted ciphertext
-    bool more = false;    // a kind may hold more due records
+    bool secure = false;   // deleted ciphertext
+    bool more = false;     // a kind may hold more due records
     std::int64_t now = 0;  // when it ran (unix ms)
     std::int64_t next = kNever;
   };
 
   store::Writer::Work pass_work(Pass& pass) const;
-  void run();                                      // on strand_
+  void run();                                       // on strand_
   void on_pass(const Pass& pass, const Status& s);  // on strand_
-  void arm(std::int64_t deadline);                 // on strand_
-  void wait();                                     // on strand_
+  void arm(std::int64_t deadline);                  // on strand_
+  void wait();                                      // on strand_
 
   const Settings& settings_;
   store::Store& store_;
@@ -88,9 +94,9 @@ class ExpiryScheduler {
   bool stopped_ = false;             // on strand_
 
   std::mutex mu_;
-  std::int64_t armed_ = kNever;   // guarded by mu_: the deadline the timer waits for
-  std::int64_t noted_ = kNever;   // guarded by mu_: the earliest noted since the pass began
-  bool running_ = false;          // guarded by mu_: a pass is in the writer
+  std::int64_t armed_ = kNever;  // guarded by mu_: the deadline the timer waits for
+  std::int64_t noted_ = kNever;  // guarded by mu_: the earliest noted since the pass began
+  bool running_ = false;         // guarded by mu_: a pass is in the writer
 };
 
 }  // namespace xchat

@@ -87,7 +87,7 @@ Result<std::unique_ptr<Database>> Database::open(const Options& options) {
       (options.read_only ? SQLITE_OPEN_READONLY : SQLITE_OPEN_READWRITE | SQLITE_OPEN_CREATE) |
       SQLITE_OPEN_NOMUTEX;
   const int rc = sqlite3_open_v2(options.path.c_str(), &handle, flags, wal_coalescing_vfs());
-  std::unique_ptr<Database> db(new Database(handle, options.path));
+  std::unique_ptr<Database> db(new Database(handle, options.path, options.busy_timeout_ms));
   if (rc != SQLITE_OK) return db->error(rc, "open " + options.path);
   sqlite3_extended_result_codes(handle, 1);
   sqlite3_busy_timeout(handle, options.busy_timeout_ms);
@@ -155,10 +155,21 @@ Result<std::optional<std::int64_t>> Database::first_int(const char* sql) {
   return std::optional<std::int64_t>();
 }
 
-Status Database::checkpoint_truncate() {
+Status Database::checkpoint_truncate(std::chrono::milliseconds max_wait) {
+  sqlite3_busy_timeout(handle_, static_cast<int>(max_wait.count()));
   const int rc =
       sqlite3_wal_checkpoint_v2(handle_, nullptr, SQLITE_CHECKPOINT_TRUNCATE, nullptr, nullptr);
+  sqlite3_busy_timeout(handle_, busy_timeout_ms_);
   return rc == SQLITE_OK ? Status::ok() : error(rc, "wal_checkpoint(TRUNCATE)");
+}
+
+Status Database::quick_check() {
+  Query check = query("PRAGMA quick_check");
+  // quick_check returns "ok" as its only row when the file is sound.
+  if (check.step() && check.column_text(0) == "ok") return Status::ok();
+  return Status(ErrorCode::kInternal,
+                path_ + ": PRAGMA quick_check failed: " +
+                    (check.status() ? check.column_text(0) : check.status().message()));
 }
 
 std::int64_t Database::total_changes() const { return sqlite3_total_changes64(handle_); }

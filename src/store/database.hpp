@@ -1,5 +1,6 @@
 #pragma once
 
+#include <chrono>
 #include <cstdint>
 #include <memory>
 #include <optional>
@@ -108,9 +109,14 @@ class Database {
 
   // PRAGMA wal_checkpoint(TRUNCATE): copies every WAL frame into the database file and
   // truncates the WAL to zero bytes, so no old page image (deleted rows included) stays
-  // there. Waits for readers up to the busy timeout; kUnavailable when one still holds an
-  // old snapshot. REQUIRES: no transaction open on this connection.
-  Status checkpoint_truncate();
+  // there. Waits for readers up to `max_wait` (not the connection's busy timeout: the
+  // writer must not stall behind a long read); kUnavailable when one still holds an old
+  // snapshot then. REQUIRES: no transaction open on this connection.
+  Status checkpoint_truncate(std::chrono::milliseconds max_wait = std::chrono::seconds(1));
+
+  // PRAGMA quick_check: kInternal naming the first problem unless the file is sound.
+  // Reads every page: seconds for a large, uncached database.
+  Status quick_check();
 
   std::int64_t changes() const;
   // Rows changed since the connection opened, triggers included.
@@ -120,11 +126,13 @@ class Database {
 
  private:
   friend class Query;
-  explicit Database(sqlite3* handle, std::string path) : handle_(handle), path_(std::move(path)) {}
+  Database(sqlite3* handle, std::string path, int busy_timeout_ms)
+      : handle_(handle), path_(std::move(path)), busy_timeout_ms_(busy_timeout_ms) {}
   Status error(int rc, std::string_view what) const;
 
   sqlite3* handle_;
   std::string path_;
+  int busy_timeout_ms_;
   std::unordered_map<const char*, sqlite3_stmt*> statements_;
 };
 

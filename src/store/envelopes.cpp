@@ -48,7 +48,6 @@ std::int64_t flags_of(const Envelope& e) {
   return (e.request ? kRequestFlag : 0) | (static_cast<std::int64_t>(e.kind) << kKindShift);
 }
 
-
 }  // namespace
 
 Result<std::int64_t> allocate_seqs(Database& db, std::int64_t n) {
@@ -159,8 +158,6 @@ Result<std::int64_t> purge_expired(Database& db, std::int64_t now, std::int64_t 
   return db.changes();
 }
 
-Result<std::optional<std::int64_t>> next_expiry(Database& db) {
-  return db.first_int(kNextExpiry);
-}
+Result<std::optional<std::int64_t>> next_expiry(Database& db) { return db.first_int(kNextExpiry); }
 
 }  // namespace xchat::store::envelopes

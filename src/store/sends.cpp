@@ -23,7 +23,8 @@ constexpr const char* kMarkRetracted =
 constexpr const char* kPurge =
     "DELETE FROM sends WHERE (sender_id, sender_device, message_id) IN "
     "(SELECT sender_id, sender_device, message_id FROM sends WHERE accepted_at < ?1 LIMIT ?2)";
-constexpr const char* kOldestAccepted = "SELECT accepted_at FROM sends ORDER BY accepted_at LIMIT 1";
+constexpr const char* kOldestAccepted =
+    "SELECT accepted_at FROM sends ORDER BY accepted_at LIMIT 1";
 
 // Columns 0..6 of kFind and kFindByAccount.
 Record read_record(const Query& q) {

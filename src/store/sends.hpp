@@ -16,7 +16,7 @@ namespace xchat::store::sends {
 
 struct Record {
   std::int64_t recipient_id = 0;
-  std::string result;  // the reply's result object as JSON text (seqs, never ciphertext)
+  std::string result;            // the reply's result object as JSON text (seqs, never ciphertext)
   std::int64_t accepted_at = 0;  // unix milliseconds
   envelopes::Kind kind = envelopes::Kind::kMessage;
   std::string refers_to;        // an edit's or unsend's original message id

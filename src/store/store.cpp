@@ -25,22 +25,31 @@ Result<std::unique_ptr<Store>> Store::open(const Options& options, Metrics* metr
   db_options.path = database_path(options.data_dir);
   db_options.synchronous = options.synchronous;
   db_options.busy_timeout_ms = options.busy_timeout_ms;
+  // The last connection to close removes the WAL: one left behind means the last process
+  // did not shut down cleanly (or another one has the database open now).
+  const bool unclean = std::filesystem::exists(db_options.path + "-wal");
   auto db = Database::open(db_options);
   if (!db) return db.status();
 
-  auto check = (*db)->query("PRAGMA quick_check");
-  // quick_check returns "ok" as its only row when the file is sound.
-  if (!check.step() || check.column_text(0) != "ok") {
-    return Status(ErrorCode::kInternal,
-                  db_options.path + ": PRAGMA quick_check failed: " +
-                      (check.status() ? check.column_text(0) : check.status().message()));
+  if (unclean || options.check == Check::kOnOpen) {
+    if (Status s = (*db)->quick_check(); !s) return s;
   }
   if (Status s = migrate(**db); !s) return s;
 
   Writer::Options writer_options = options.writer;
   writer_options.synchronous_full = options.synchronous == "FULL";
   auto writer = std::make_unique<Writer>(std::move(*db), writer_options, metrics);
-  return std::unique_ptr<Store>(new Store(std::move(writer), db_options, options.max_idle_readers));
+  auto store =
+      std::unique_ptr<Store>(new Store(std::move(writer), db_options, options.max_idle_readers));
+  store->checked_ = unclean || options.check == Check::kOnOpen;
+  return store;
+}
+
+Status Store::check_integrity() {
+  if (checked_) return Status::ok();
+  auto reader = readers_.acquire();
+  if (!reader) return reader.status();
+  return (*reader)->quick_check();
 }
 
 }  // namespace xchat::store

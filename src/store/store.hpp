@@ -15,7 +15,13 @@ namespace xchat::store {
 // The database of one data directory: its single writer and its readers.
 class Store {
  public:
+  // When PRAGMA quick_check runs. It reads every page, seconds for a large database that
+  // is not in the page cache: after an unclean shutdown it always runs in open(), before
+  // anything is served; otherwise open() leaves it to check_integrity() unless asked.
+  enum class Check { kOnOpen, kDeferredUnlessUnclean };
+
   struct Options {
+    Check check = Check::kOnOpen;
     std::string data_dir;
     std::string synchronous = "FULL";
     int busy_timeout_ms = 5000;
@@ -24,13 +30,18 @@ class Store {
   };
 
   // Creates the data directory (mode 0700) if needed, opens the database, runs
-  // PRAGMA quick_check (a damaged file stops startup), applies migrations, starts the writer.
+  // PRAGMA quick_check as Options::check says (a damaged file fails the open), applies
+  // migrations, starts the writer.
   static Result<std::unique_ptr<Store>> open(const Options& options, Metrics* metrics);
 
   static std::string database_path(const std::string& data_dir);
 
   Writer& writer() { return *writer_; }
   ReaderPool& readers() { return readers_; }
+
+  // The quick_check that open() left for later, on a reader connection (ok at once when
+  // open() ran it). Blocks for as long as it reads: never on an I/O thread.
+  Status check_integrity();
 
   // Commits what was submitted and stops the writer thread.
   void close() { writer_->stop(); }
@@ -42,6 +53,7 @@ class Store {
 
   std::unique_ptr<Writer> writer_;
   ReaderPool readers_;
+  bool checked_ = false;  // constant after open()
 };
 
 }  // namespace xchat::store

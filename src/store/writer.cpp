@@ -43,10 +43,12 @@ void Writer::enqueue(Op op) {
   op.done(Status(ErrorCode::kUnavailable, "the server is shutting down"));
 }
 
-Status Writer::run(Work work) {
+Status Writer::run(Work work, Durability durability, Atomicity atomicity) {
   std::promise<Status> promise;
   auto future = promise.get_future();
-  submit(std::move(work), [&promise](Status s) { promise.set_value(std::move(s)); });
+  submit(
+      std::move(work), [&promise](Status s) { promise.set_value(std::move(s)); }, durability,
+      atomicity);
   return future.get();
 }
 
@@ -134,7 +136,7 @@ void Writer::commit(std::vector<Op>& batch) {
     if (!batch[i].checkpoint) batch[i].done(tx ? std::move(results[i]) : tx);
   }
   if (!checkpoint) return;
-  const Status checkpointed = db_->checkpoint_truncate();
+  const Status checkpointed = db_->checkpoint_truncate(options_.checkpoint_wait);
   for (auto& op : batch) {
     if (op.checkpoint) op.done(checkpointed);
   }

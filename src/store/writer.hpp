@@ -58,6 +58,9 @@ class Writer {
     // The connection runs with synchronous = FULL: only then do deferred batches have a
     // sync to skip.
     bool synchronous_full = true;
+    // How long a checkpoint waits for readers on older snapshots before giving up (the
+    // writer waits with it, so keep it short; the caller tries again later).
+    std::chrono::milliseconds checkpoint_wait{100};
   };
 
   // Starts the writer thread. `metrics` may be null.
@@ -75,7 +78,8 @@ class Writer {
   void checkpoint(Done done);
 
   // Blocks until `work` has committed (or failed). For tools and tests, never an I/O thread.
-  Status run(Work work);
+  Status run(Work work, Durability durability = Durability::kSynced,
+             Atomicity atomicity = Atomicity::kOwnSavepoint);
 
   // Commits everything already submitted, then joins the thread. Idempotent; thread-safe.
   void stop();

@@ -5,9 +5,12 @@
 #include <algorithm>
 #include <csignal>
 #include <cstdlib>
+#include <filesystem>
+#include <fstream>
 #include <optional>
 
 #include "integration/support/daemon.hpp"
+#include "integration/support/data_files.hpp"
 #include "integration/support/helpers.hpp"
 #include "integration/support/identity.hpp"
 #include "integration/support/ws_client.hpp"
@@ -162,6 +165,32 @@ TEST(Lifecycle, KillNineKeepsEveryAcknowledgedAccount) {
   ASSERT_EQ(d.stop(SIGKILL), 128 + SIGKILL);
   d.start();
   expect_all_log_in(d, users);
+}
+
+// After a clean shutdown the database is checked while the server already serves (a
+// cold check of a large file takes seconds); a damaged one still stops the server.
+TEST(Lifecycle, ADatabaseDamagedAfterACleanShutdownStopsTheServerSoonAfterStart) {
+  Daemon d;
+  ASSERT_EQ(sql_execute(d,
+                        "WITH RECURSIVE n(i) AS (SELECT 1 UNION ALL SELECT i + 1 FROM n "
+                        "WHERE i < 800) INSERT INTO admin_log (at, action, target, detail) "
+                        "SELECT i, 'test', 'target', printf('%.200c', 'x') FROM n"),
+            800);
+  ASSERT_EQ(d.stop(SIGTERM), 0);
+  const std::string path = d.data_dir() + "/xchatd.db";
+  ASSERT_FALSE(std::filesystem::exists(path + "-wal")) << "not a clean shutdown";
+  {
+    // The schema is in the first pages; the rows fill the rest. Overwrite the second half.
+    const auto size = std::filesystem::file_size(path);
+    ASSERT_GT(size, 32 * 4096u);
+    const std::uintmax_t from = size / 2 / 4096 * 4096;
+    std::fstream f(path, std::ios::binary | std::ios::in | std::ios::out);
+    f.seekp(static_cast<std::streamoff>(from));
+    for (std::uintmax_t i = from; i < size; ++i) f.put(static_cast<char>((i * 37 + 11) & 0xff));
+  }
+  d.start();
+  EXPECT_EQ(d.wait_exit(10s), 1) << d.log();
+  EXPECT_NE(d.log().find("PRAGMA quick_check failed"), std::string::npos) << d.log();
 }
 
 TEST(Lifecycle, SighupAppliesAccessPolicyWithoutDroppingConnections) {

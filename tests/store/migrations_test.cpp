@@ -331,14 +331,18 @@ TEST(Migrations, StoreOpenRefusesAGarbageFile) {
             store::Store::database_path(dir.path()) + ": sqlite: file is not a database");
 }
 
-TEST(Migrations, StoreOpenRefusesADamagedDatabase) {
-  TempDir dir(kDirPrefix);
+// A database closed cleanly, then damaged on disk: the second half of its file overwritten.
+// Returns its path.
+std::string damaged_database(const TempDir& dir) {
   const std::string path = store::Store::database_path(dir.path());
   {
     store::Store::Options options;
     options.data_dir = dir.path();
     auto opened = store::Store::open(options, nullptr);
-    ASSERT_TRUE(opened) << opened.status().message();
+    if (!opened) {
+      ADD_FAILURE() << opened.status().message();
+      return path;
+    }
     Status filled = (*opened)->writer().run([](Database& db) -> Status {
       for (int i = 0; i < 800; ++i) {
         const std::string sql = "INSERT INTO admin_log (at, action, target, detail) VALUES (" +
@@ -348,11 +352,11 @@ TEST(Migrations, StoreOpenRefusesADamagedDatabase) {
       }
       return Status::ok();
     });
-    ASSERT_TRUE(filled) << filled.message();
+    EXPECT_TRUE(filled) << filled.message();
   }  // the last connection closing checkpoints the WAL into the main file
-  ASSERT_FALSE(std::filesystem::exists(path + "-wal"));
+  EXPECT_FALSE(std::filesystem::exists(path + "-wal"));
   const auto size = std::filesystem::file_size(path);
-  ASSERT_GT(size, 32 * 4096u);
+  EXPECT_GT(size, 32 * 4096u);
   {
     // The schema lives in the first pages, created before any row; the admin_log rows
     // fill the pages after them. Overwrite the second half of the file.
@@ -361,12 +365,46 @@ TEST(Migrations, StoreOpenRefusesADamagedDatabase) {
     f.seekp(static_cast<std::streamoff>(from));
     for (std::uintmax_t i = from; i < size; ++i) f.put(static_cast<char>((i * 37 + 11) & 0xff));
   }
+  return path;
+}
+
+TEST(Migrations, StoreOpenRefusesADamagedDatabase) {
+  TempDir dir(kDirPrefix);
+  const std::string path = damaged_database(dir);
   store::Store::Options options;
   options.data_dir = dir.path();
   auto opened = store::Store::open(options, nullptr);
   ASSERT_FALSE(opened);
   EXPECT_EQ(opened.status().message().rfind(path + ": PRAGMA quick_check failed: ", 0), 0u)
       << opened.status().message();
+}
+
+// After a clean shutdown the daemon opens at once and checks while it serves.
+TEST(Migrations, ADeferredCheckFindsTheDamageLater) {
+  TempDir dir(kDirPrefix);
+  const std::string path = damaged_database(dir);
+  store::Store::Options options;
+  options.data_dir = dir.path();
+  options.check = store::Store::Check::kDeferredUnlessUnclean;
+  auto opened = store::Store::open(options, nullptr);
+  ASSERT_TRUE(opened) << opened.status().message();
+  const Status checked = (*opened)->check_integrity();
+  EXPECT_FALSE(checked);
+  EXPECT_EQ(checked.message().rfind(path + ": PRAGMA quick_check failed: ", 0), 0u)
+      << checked.message();
+}
+
+TEST(Migrations, ADeferredCheckPassesASoundDatabase) {
+  TempDir dir(kDirPrefix);
+  store::Store::Options options;
+  options.data_dir = dir.path();
+  options.check = store::Store::Check::kDeferredUnlessUnclean;
+  for (int run = 0; run < 2; ++run) {  // created, then reopened after a clean shutdown
+    auto opened = store::Store::open(options, nullptr);
+    ASSERT_TRUE(opened) << opened.status().message();
+    const Status checked = (*opened)->check_integrity();
+    EXPECT_TRUE(checked) << checked.message();
+  }
 }
 
 }  // namespace

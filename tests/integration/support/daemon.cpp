@@ -165,6 +165,11 @@ std::vector<std::string> Daemon::notifications() {
 int Daemon::stop(int signo, std::chrono::milliseconds timeout) {
   if (pid_ <= 0) return -1;
   ::kill(pid_, signo);
+  return wait_exit(timeout);
+}
+
+int Daemon::wait_exit(std::chrono::milliseconds timeout) {
+  if (pid_ <= 0) return -1;
   const auto deadline = std::chrono::steady_clock::now() + timeout;
   int status = 0;
   while (std::chrono::steady_clock::now() < deadline) {

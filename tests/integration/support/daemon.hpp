@@ -36,6 +36,8 @@ class Daemon {
   // from waitpid's WEXITSTATUS, or -1 when it did not exit in time (it is then killed),
   // or 128+N when killed by signal N.
   int stop(int signo = 15, std::chrono::milliseconds timeout = std::chrono::seconds(10));
+  // Waits up to `timeout` for the daemon to exit by itself; the exit status as stop().
+  int wait_exit(std::chrono::milliseconds timeout);
   void signal(int signo) const;
   bool running();
 
