@@ -153,18 +153,24 @@ constexpr std::array<const char*, 5> kMigrations = {kV1Accounts, kV2AccessPolicy
 std::span<const char* const> migrations() { return kMigrations; }
 
 Status migrate(Database& db, std::optional<std::int64_t> target) {
+  return apply_steps(db, kMigrations, "xchatd", target);
+}
+
+Status apply_steps(Database& db, std::span<const char* const> steps, std::string_view program,
+                   std::optional<std::int64_t> target) {
   auto version = db.scalar("PRAGMA user_version");
   if (!version) return version.status();
-  const auto latest = static_cast<std::int64_t>(kMigrations.size());
+  const auto latest = static_cast<std::int64_t>(steps.size());
   const std::int64_t goal = target.value_or(latest);
   if (*version > latest) {
     return Status(ErrorCode::kInternal, db.path() + ": schema version " + std::to_string(*version) +
-                                            " is newer than this xchatd knows (" +
-                                            std::to_string(latest) + "); refusing to open it");
+                                            " is newer than this " + std::string(program) +
+                                            " knows (" + std::to_string(latest) +
+                                            "); refusing to open it");
   }
   for (std::int64_t v = *version; v < goal; ++v) {
     Status s = db.transaction([&]() -> Status {
-      if (Status step = db.exec(kMigrations[static_cast<std::size_t>(v)]); !step) return step;
+      if (Status step = db.exec(steps[static_cast<std::size_t>(v)]); !step) return step;
       const std::string bump = "PRAGMA user_version=" + std::to_string(v + 1);
       return db.exec(bump.c_str());
     });

@@ -3,6 +3,7 @@
 #include <cstdint>
 #include <optional>
 #include <span>
+#include <string_view>
 
 #include "store/database.hpp"
 
@@ -16,5 +17,10 @@ std::span<const char* const> migrations();
 // user_version is newer than this binary knows (a downgrade would corrupt it).
 // `target` stops early (for tests of the upgrade path); nullopt means the latest.
 Status migrate(Database& db, std::optional<std::int64_t> target = std::nullopt);
+
+// The same for any schema history (the client's store has its own): step i takes
+// user_version i to i + 1. `program` names the binary in the refusal of a newer file.
+Status apply_steps(Database& db, std::span<const char* const> steps, std::string_view program,
+                   std::optional<std::int64_t> target = std::nullopt);
 
 }  // namespace xchat::store

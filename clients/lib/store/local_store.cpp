@@ -11,6 +11,7 @@
 #include <filesystem>
 
 #include "store/database.hpp"
+#include "store/migrations.hpp"
 
 namespace xchat::client {
 
@@ -118,24 +119,6 @@ std::string history_label(std::string_view peer, std::string_view message_id,
 }
 
 // Brings a store made by an older xchat to the current schema.
-Status upgrade(store::Database& db) {
-  auto version = db.scalar("PRAGMA user_version");
-  if (!version) return version.status();
-  const auto latest = static_cast<std::int64_t>(kUpgrades.size());
-  if (*version > latest) {
-    return Status(ErrorCode::kInternal, db.path() + " was written by a newer xchat");
-  }
-  for (std::int64_t v = *version; v < latest; ++v) {
-    Status s = db.transaction([&]() -> Status {
-      if (Status step = db.exec(kUpgrades[static_cast<std::size_t>(v)]); !step) return step;
-      const std::string bump = "PRAGMA user_version=" + std::to_string(v + 1);
-      return db.exec(bump.c_str());
-    });
-    if (!s) return s;
-  }
-  return Status::ok();
-}
-
 // An empty file with mode 0600, so SQLite's files (which copy its mode) are private too.
 Status create_private_file(const std::string& path) {
   const int fd = ::open(path.c_str(), O_WRONLY | O_CREAT | O_CLOEXEC, 0600);
@@ -165,7 +148,7 @@ Result<std::unique_ptr<LocalStore>> LocalStore::open(const std::string& home,
   auto db = store::Database::open(options);
   if (!db) return db.status();
   if (Status s = (*db)->exec(kSchema); !s) return s;
-  if (Status s = upgrade(**db); !s) return s;
+  if (Status s = store::apply_steps(**db, kUpgrades, "xchat"); !s) return s;
 
   std::string salt;
   if (auto stored = blob(**db, kGetSetting, "vault_salt")) {
