@@ -27,6 +27,7 @@
 #include "load/scenario.hpp"
 #include "load/temp_dir.hpp"
 #include "load/vanishing_backlog.hpp"
+#include "service/clock.hpp"
 #include "store/store.hpp"
 
 namespace xchat::bench {
@@ -164,14 +165,10 @@ Outcome run_expiry(const Settings& settings, const ServerProcess::Options& serve
 
   progress(fmt::format("storing {} vanishing envelopes", expiries));
   const auto fill_began = Clock::now();
-  const VanishingBacklog backlog{
-      .count = expiries,
-      .ciphertext_bytes = settings.size,
-      .first_deadline = std::chrono::duration_cast<std::chrono::milliseconds>(
-                            std::chrono::system_clock::now().time_since_epoch())
-                            .count() +
-                        kPendingFrom,
-      .spread_ms = kPendingSpread};
+  const VanishingBacklog backlog{.count = expiries,
+                                 .ciphertext_bytes = settings.size,
+                                 .first_deadline = SystemClock().unix_millis() + kPendingFrom,
+                                 .spread_ms = kPendingSpread};
   if (Status s = fill_vanishing_backlog(options.data_dir, backlog, interrupted); !s) {
     return finish("storing the envelopes: " + s.message());
   }

@@ -1,10 +1,8 @@
 #include "load/vanishing_backlog.hpp"
 
-#include <sodium.h>
-
-#include <chrono>
-
+#include "crypto/random.hpp"
 #include "load/bench_user.hpp"
+#include "service/clock.hpp"
 #include "store/accounts.hpp"
 #include "store/database.hpp"
 #include "store/envelopes.hpp"
@@ -31,18 +29,6 @@ Result<std::unique_ptr<store::Database>> open(const std::string& data_dir) {
   return store::Database::open(options);
 }
 
-std::int64_t unix_millis() {
-  return std::chrono::duration_cast<std::chrono::milliseconds>(
-             std::chrono::system_clock::now().time_since_epoch())
-      .count();
-}
-
-std::string random_bytes(std::size_t n) {
-  std::string bytes(n, '\0');
-  randombytes_buf(bytes.data(), bytes.size());
-  return bytes;
-}
-
 // Registers `user` and its one device with the store functions a `register` request runs;
 // returns the account id.
 Result<std::int64_t> register_directly(store::Database& db, const BenchUser& user,
@@ -57,7 +43,7 @@ Result<std::int64_t> register_directly(store::Database& db, const BenchUser& use
 
 Status store_backlog(store::Database& db, const VanishingBacklog& backlog,
                      const std::function<bool()>& cancelled) {
-  const std::int64_t now = unix_millis();
+  const std::int64_t now = SystemClock().unix_millis();
   const std::string tag = make_run_tag();
   const BenchUser sender(bench_handle(tag, 's', 0));
   const BenchUser recipient(bench_handle(tag, 'r', 0));
@@ -77,13 +63,13 @@ Status store_backlog(store::Database& db, const VanishingBacklog& backlog,
   e.sender_handle = sender.handle;
   e.sender_device = sender.device_id;
   e.accepted_at = now;
-  e.ciphertext = random_bytes(backlog.ciphertext_bytes);
+  e.ciphertext = crypto::random_bytes(backlog.ciphertext_bytes);
   for (std::int64_t i = 0; i < backlog.count; ++i) {
     if (i % kCancelCheckRows == 0 && cancelled()) {
       return Status(ErrorCode::kUnavailable, "interrupted");
     }
     e.seq = *first_seq + i;
-    e.message_id = random_bytes(kMessageIdBytes);
+    e.message_id = crypto::random_bytes(kMessageIdBytes);
     e.expires_at = backlog.first_deadline + backlog.spread_ms * i / backlog.count;
     if (Status s = store::envelopes::insert(db, e); !s) return s;
   }

@@ -10,6 +10,7 @@
 #include <thread>
 
 #include "integration/support/daemon.hpp"
+#include "integration/support/messaging.hpp"
 #include "integration/support/messengers.hpp"
 #include "messenger/messenger.hpp"
 
@@ -18,12 +19,6 @@ namespace {
 
 using client::Event;
 using client::Messenger;
-
-std::int64_t system_ms() {
-  return std::chrono::duration_cast<std::chrono::milliseconds>(
-             std::chrono::system_clock::now().time_since_epoch())
-      .count();
-}
 
 // Timers down to 1 s, so that the server's expiry is quick to wait for.
 const Overrides kShortTimers = {{"messages.min_expires_in_seconds", "1"}};
@@ -40,7 +35,7 @@ class ClientVanishTest : public ::testing::Test {
     daemon_ = std::make_unique<Daemon>(overrides);
     // Receiving until an event is bounded at about 5 s.
     messengers_.emplace(
-        *daemon_, "xchat-vanish", [this] { return system_ms() + skew_ms_.load(); }, 10);
+        *daemon_, "xchat-vanish", [this] { return unix_now_ms() + skew_ms_.load(); }, 10);
   }
 
   // The first event of `kind` (a copy: `events` is often a temporary).
@@ -53,7 +48,7 @@ class ClientVanishTest : public ::testing::Test {
 
   // Waits (bounded) until the server's clock has passed `expires_at`.
   static void wait_past(std::int64_t expires_at) {
-    const auto ms = std::clamp<std::int64_t>(expires_at - system_ms() + 300, 0, 5000);
+    const auto ms = std::clamp<std::int64_t>(expires_at - unix_now_ms() + 300, 0, 5000);
     std::this_thread::sleep_for(std::chrono::milliseconds(ms));
   }
 
