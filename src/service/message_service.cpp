@@ -178,9 +178,8 @@ struct PendingSend {
   // Vanishing, edit and unsend.
   std::int64_t expires_at = 0;  // set by expires_in, or inherited from the original
   Kind kind = Kind::kMessage;
-  std::string refers_to;             // the original's message id
-  std::int64_t window_ms = 0;        // how long after the original an edit or unsend may come
-  const net::SessionRegistry* registry = nullptr;  // who is online, for unsend
+  std::string refers_to;       // the original's message id
+  std::int64_t window_ms = 0;  // how long after the original an edit or unsend may come
 
   // Outcome.
   std::int64_t recipient_id = 0;
@@ -202,7 +201,7 @@ Result<store::sends::Sent> check_original(store::Database& db, PendingSend& s) {
   if (!sent) return sent.status();
   const std::string field = s.kind == Kind::kEdit ? "edits" : "retracts";
   if (!*sent || (*sent)->record.retracted ||
-      ((*sent)->record.expires_at != 0 && (*sent)->record.expires_at <= s.accepted_at)) {
+      store::envelopes::expired((*sent)->record.expires_at, s.accepted_at)) {
     return Status(ErrorCode::kNotFound, "'" + field +
                                             "': you sent no such message, or it vanished or "
                                             "was unsent");
@@ -216,10 +215,10 @@ Result<store::sends::Sent> check_original(store::Database& db, PendingSend& s) {
     return Status(ErrorCode::kBadRequest, "'" + field + "' names a message to another handle");
   }
   if (s.accepted_at - original.accepted_at >= s.window_ms) {
-    return Status(ErrorCode::kWindowClosed,
-                  std::string("too late to ") + (s.kind == Kind::kEdit ? "edit" : "unsend") +
-                      " that message: the window is " + std::to_string(s.window_ms / 1000) +
-                      " seconds");
+    return Status(ErrorCode::kWindowClosed, std::string("too late to ") +
+                                                (s.kind == Kind::kEdit ? "edit" : "unsend") +
+                                                " that message: the window is " +
+                                                std::to_string(s.window_ms / 1000) + " seconds");
   }
   s.expires_at = original.expires_at;
   return std::move(**sent);
@@ -229,7 +228,8 @@ Result<store::sends::Sent> check_original(store::Database& db, PendingSend& s) {
 // unsent, and decides which copies of the unsend itself to store: only for devices that
 // may have received the original — it was acknowledged there, or the device is online now
 // (its copy may be on the wire) — so a device that never saw the message sees nothing.
-Status withdraw(store::Database& db, PendingSend& s, const store::sends::Sent& original) {
+Status withdraw(store::Database& db, PendingSend& s, const store::sends::Sent& original,
+                const net::SessionRegistry& registry) {
   auto edits = store::sends::edit_results(db, s.sender_id, s.refers_to);
   if (!edits) return edits.status();
   edits->push_back(original.record.result);
@@ -245,8 +245,8 @@ Status withdraw(store::Database& db, PendingSend& s, const store::sends::Sent& o
       for (const auto& item : *it) {
         const DeviceKey device{account, item.value("device_id", 0u)};
         addressed.insert(device);
-        auto removed = store::envelopes::remove_sent(db, item.value("seq", std::int64_t{0}),
-                                                     s.sender_id);
+        auto removed =
+            store::envelopes::remove_sent(db, item.value("seq", std::int64_t{0}), s.sender_id);
         if (!removed) return removed.status();
         if (*removed) {
           ++s.unsent;
@@ -257,15 +257,14 @@ Status withdraw(store::Database& db, PendingSend& s, const store::sends::Sent& o
   }
   for (std::size_t i = 0; i < s.copies.size(); ++i) {
     const DeviceKey device{s.copies[i].account_id, s.copies[i].device_id};
-    const bool received =
-        !still_queued.contains(device) ||
-        s.registry->find_device({device.first, device.second}) != nullptr;
+    const bool received = !still_queued.contains(device) ||
+                          registry.find_device({device.first, device.second}) != nullptr;
     s.stored[i] = s.stored[i] && addressed.contains(device) && received;
   }
   return store::sends::mark_retracted(db, s.sender_id, original.sender_device, s.refers_to);
 }
 
-Status store_send(store::Database& db, PendingSend& s) {
+Status store_send(store::Database& db, PendingSend& s, const net::SessionRegistry& registry) {
   auto account = store::accounts::find_by_handle(db, s.recipient_key);
   if (!account) return account.status();
   // A retry of an accepted send gets its first answer, whatever changed since.
@@ -298,7 +297,11 @@ Status store_send(store::Database& db, PendingSend& s) {
     std::fill_n(s.stored.begin(), s.recipient_count, false);
   }
   address_copies(s.copies, s.recipient_count, *recipient);
-  for (Envelope& e : s.copies) e.expires_at = s.expires_at;
+  for (Envelope& e : s.copies) {
+    e.expires_at = s.expires_at;
+    e.kind = s.kind;
+    e.refers_to = s.refers_to;
+  }
 
   auto current = addressees(db, s.recipient_id, s.sender_id, s.sender_device, s.has_sync);
   if (!current) return current.status();
@@ -317,7 +320,7 @@ Status store_send(store::Database& db, PendingSend& s) {
     }
   }
   if (s.kind == Kind::kUnsend) {
-    if (Status st = withdraw(db, s, *original); !st) return st;
+    if (Status st = withdraw(db, s, *original, registry); !st) return st;
   }
   auto first = store::envelopes::allocate_seqs(db, static_cast<std::int64_t>(s.copies.size()));
   if (!first) return first.status();
@@ -424,8 +427,6 @@ void MessageService::send(const Call& call) {
     e.sender_device = p.device_id;
     e.message_id = *message_id;
     e.accepted_at = now;
-    e.kind = options->kind;
-    e.refers_to = options->refers_to;
   }
   const auto rate = RateLimiter::Rate::per_minute(config->limits.sends_per_account_per_minute);
   if (options->ephemeral) {
@@ -451,41 +452,40 @@ void MessageService::send(const Call& call) {
   if (options->expires_in_ms != 0) pending->expires_at = now + options->expires_in_ms;
   pending->kind = options->kind;
   pending->refers_to = std::move(options->refers_to);
-  pending->window_ms = 1000 * (options->kind == Kind::kEdit ? config->messages.edit_window_seconds
-                                                            : config->messages.unsend_window_seconds);
-  pending->registry = &registry_;
-  store_.writer().submit([pending](store::Database& db) { return store_send(db, *pending); },
-                         [this, call, pending](Status s) {
-                           // On the writer thread, in commit order: offers reach each session's
-                           // strand in seq order.
-                           if (s && !pending->replay) {
-                             if (pending->expires_at != 0) {
-                               expiry_.note_deadline(pending->expires_at);
-                             }
-                             if (pending->unsent > 0) {
-                               metrics_.envelopes_unsent.fetch_add(
-                                   static_cast<std::uint64_t>(pending->unsent),
-                                   std::memory_order_relaxed);
-                               checkpointer_.request();
-                             }
-                             for (std::size_t i = 0; i < pending->copies.size(); ++i) {
-                               if (!pending->delivered(i)) continue;
-                               const Envelope& e = pending->copies[i];
-                               metrics_.envelopes_stored.fetch_add(1, std::memory_order_relaxed);
-                               if (auto peer = registry_.find_device({e.account_id, e.device_id})) {
-                                 delivery_.offer(peer,
-                                                 std::shared_ptr<const Envelope>(pending, &e));
-                               }
-                             }
-                           }
-                           call.on_strand([call, pending, s = std::move(s)] {
-                             if (!s) return call.fail(s, pending->error_details);
-                             call.ok(pending->result);
-                           });
-                         },
-                         store::Writer::Durability::kSynced,
-                         // store_send refuses before its first write: no savepoint needed.
-                         store::Writer::Atomicity::kFailsBeforeWriting);
+  pending->window_ms =
+      1000 * (options->kind == Kind::kEdit ? config->messages.edit_window_seconds
+                                           : config->messages.unsend_window_seconds);
+  store_.writer().submit(
+      [this, pending](store::Database& db) { return store_send(db, *pending, registry_); },
+      [this, call, pending](Status s) {
+        // On the writer thread, in commit order: offers reach each session's
+        // strand in seq order.
+        if (s && !pending->replay) {
+          if (pending->expires_at != 0) {
+            expiry_.note_deadline(pending->expires_at);
+          }
+          if (pending->unsent > 0) {
+            metrics_.envelopes_unsent.fetch_add(static_cast<std::uint64_t>(pending->unsent),
+                                                std::memory_order_relaxed);
+            checkpointer_.request();
+          }
+          for (std::size_t i = 0; i < pending->copies.size(); ++i) {
+            if (!pending->delivered(i)) continue;
+            const Envelope& e = pending->copies[i];
+            metrics_.envelopes_stored.fetch_add(1, std::memory_order_relaxed);
+            if (auto peer = registry_.find_device({e.account_id, e.device_id})) {
+              delivery_.offer(peer, std::shared_ptr<const Envelope>(pending, &e));
+            }
+          }
+        }
+        call.on_strand([call, pending, s = std::move(s)] {
+          if (!s) return call.fail(s, pending->error_details);
+          call.ok(pending->result);
+        });
+      },
+      store::Writer::Durability::kSynced,
+      // store_send refuses before its first write: no savepoint needed.
+      store::Writer::Atomicity::kFailsBeforeWriting);
 }
 
 void MessageService::relay_ephemeral(const Call& call, const std::string& recipient_key,

@@ -14,6 +14,11 @@ namespace xchat::store::envelopes {
 // What a send is: a message, or an edit or unsend of an earlier message of the same sender.
 enum class Kind : std::uint8_t { kMessage = 0, kEdit = 1, kUnsend = 2 };
 
+// Whether something that vanishes at `expires_at` (unix ms; 0 = never) has vanished at `now`.
+inline bool expired(std::int64_t expires_at, std::int64_t now) {
+  return expires_at != 0 && expires_at <= now;
+}
+
 struct Envelope {
   std::int64_t seq = 0;         // server-wide, increasing: a device's queue order
   std::int64_t account_id = 0;  // recipient
@@ -30,7 +35,7 @@ struct Envelope {
   std::string ciphertext;
 
   // Whether it has vanished at `now` (unix ms): never to be delivered again.
-  bool expired(std::int64_t now) const { return expires_at != 0 && expires_at <= now; }
+  bool expired(std::int64_t now) const { return envelopes::expired(expires_at, now); }
 };
 
 // One device of an account: how many envelopes wait for it, and whether it published
