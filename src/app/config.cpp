@@ -207,8 +207,8 @@ const std::vector<Field>& schema() {
           "attachments", "max_uploads_in_progress", 0, 10000,
           [](Config & c) -> auto& { return c.attachments.max_uploads_in_progress; }),
       integer(
-          "attachments", "upload_timeout_hours", 1, 24 * 365,
-          [](Config & c) -> auto& { return c.attachments.upload_timeout_hours; }),
+          "attachments", "upload_timeout_seconds", 1, 365 * 86'400,
+          [](Config & c) -> auto& { return c.attachments.upload_timeout_seconds; }),
       integer(
           "attachments", "retention_days", 1, 3650,
           [](Config & c) -> auto& { return c.attachments.retention_days; }),

@@ -62,19 +62,20 @@ struct LimitsConfig {
 struct MessagesConfig {
   std::int64_t max_retention_days = 30;
   std::int64_t dedup_window_hours = 168;
-  std::int64_t min_expires_in_seconds = 5;             // a send's vanishing timer: the least
+  std::int64_t min_expires_in_seconds = 5;              // a send's vanishing timer: the least
   std::int64_t max_expires_in_seconds = 7 * 24 * 3600;  // and the most
   std::int64_t unsend_window_seconds = 24 * 3600;
   std::int64_t edit_window_seconds = 24 * 3600;
 };
 
 struct AttachmentsConfig {
-  std::int64_t max_file_bytes = std::int64_t{2} << 30;             // one attachment's ciphertext
+  std::int64_t max_file_bytes = std::int64_t{2} << 30;            // one attachment's ciphertext
   std::int64_t quota_bytes_per_account = std::int64_t{10} << 30;  // all of an account's
-  std::int64_t max_uploads_in_progress = 4;                         // unfinished, per account
-  std::int64_t upload_timeout_hours = 24;  // an unfinished upload is deleted this long after creation
-  std::int64_t retention_days = 30;        // a finished attachment is deleted this long after
-  std::int64_t token_ttl_seconds = 600;    // upload and download tokens
+  std::int64_t max_uploads_in_progress = 4;                       // unfinished, per account
+  std::int64_t upload_timeout_seconds =
+      86400;                             // an unfinished upload is deleted this long after creation
+  std::int64_t retention_days = 30;      // a finished attachment is deleted this long after
+  std::int64_t token_ttl_seconds = 600;  // upload and download tokens
   std::int64_t idle_timeout_seconds = 30;  // a transfer's body may stall this long
 };
 

@@ -24,7 +24,7 @@ struct TransferGrant {
 // can check a token, and a restart voids every token (clients ask again). Thread-safe.
 class TransferTokens {
  public:
-  TransferTokens();  // draws the key
+  TransferTokens();   // draws the key
   ~TransferTokens();  // wipes it
   TransferTokens(const TransferTokens&) = delete;
   TransferTokens& operator=(const TransferTokens&) = delete;

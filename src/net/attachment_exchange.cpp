@@ -176,8 +176,8 @@ void AttachmentExchange<Stream>::create() {
   if (!grant) return;
   const auto size = decimal(parser_->get()["Upload-Length"]);
   if (!size) {
-    return fail(Status(ErrorCode::kBadRequest,
-                       "send the attachment's size in bytes as 'Upload-Length'"));
+    return fail(
+        Status(ErrorCode::kBadRequest, "send the attachment's size in bytes as 'Upload-Length'"));
   }
   service_.create(*grant, *size, [self = this->shared_from_this()](auto state) {
     self->on_strand([self, state = std::move(state)] {
@@ -202,8 +202,8 @@ void AttachmentExchange<Stream>::append() {
   if (!grant) return;
   const auto offset = decimal(parser_->get()["Upload-Offset"]);
   if (!offset) {
-    return fail(Status(ErrorCode::kBadRequest,
-                       "send the offset the body starts at as 'Upload-Offset'"));
+    return fail(
+        Status(ErrorCode::kBadRequest, "send the offset the body starts at as 'Upload-Offset'"));
   }
   std::int64_t stored = 0;
   auto upload = service_.begin_upload(*grant, id_, *offset, &stored);
@@ -218,9 +218,9 @@ void AttachmentExchange<Stream>::append() {
   }
   const auto length = parser_->content_length();
   if (length && *offset + static_cast<std::int64_t>(*length) > upload->size()) {
-    return fail(Status(ErrorCode::kFileTooLarge,
-                       "the body goes past the attachment's declared size of " +
-                           std::to_string(upload->size()) + " bytes"));
+    return fail(
+        Status(ErrorCode::kFileTooLarge, "the body goes past the attachment's declared size of " +
+                                             std::to_string(upload->size()) + " bytes"));
   }
   upload_.emplace(std::move(*upload));
   counted_ = true;
@@ -241,14 +241,14 @@ void AttachmentExchange<Stream>::read_body() {
     return reply(std::move(res));
   }
   beast::get_lowest_layer(session_->stream())
-      .expires_after(std::chrono::seconds(
-          session_->net().settings.get()->attachments.idle_timeout_seconds));
+      .expires_after(
+          std::chrono::seconds(session_->net().settings.get()->attachments.idle_timeout_seconds));
   auto& body = parser_->get().body();
   body.data = buffer_.get();
   body.size = kChunkBytes;
-  http::async_read(session_->stream(), session_->buffer(), *parser_,
-                   beast::bind_front_handler(&AttachmentExchange::on_body,
-                                             this->shared_from_this()));
+  http::async_read(
+      session_->stream(), session_->buffer(), *parser_,
+      beast::bind_front_handler(&AttachmentExchange::on_body, this->shared_from_this()));
 }
 
 template <class Stream>
@@ -265,8 +265,7 @@ void AttachmentExchange<Stream>::on_body(beast::error_code ec, std::size_t) {
   if (ec) {
     // A cut connection or a stalled client: the bytes that arrived stay, and the client
     // resumes from them on a new connection.
-    spdlog::debug("attachment upload interrupted at {} bytes: {}", upload_->offset(),
-                  ec.message());
+    spdlog::debug("attachment upload interrupted at {} bytes: {}", upload_->offset(), ec.message());
     return;
   }
   read_body();
@@ -340,11 +339,11 @@ void AttachmentExchange<Stream>::download(bool head_only) {
   counted_ = true;
   session_->net().metrics.attachment_transfers.fetch_add(1, std::memory_order_relaxed);
   beast::get_lowest_layer(session_->stream())
-      .expires_after(std::chrono::seconds(
-          session_->net().settings.get()->attachments.idle_timeout_seconds));
-  http::async_write_header(session_->stream(), *serializer_,
-                           beast::bind_front_handler(&AttachmentExchange::on_head_written,
-                                                     this->shared_from_this()));
+      .expires_after(
+          std::chrono::seconds(session_->net().settings.get()->attachments.idle_timeout_seconds));
+  http::async_write_header(
+      session_->stream(), *serializer_,
+      beast::bind_front_handler(&AttachmentExchange::on_head_written, this->shared_from_this()));
 }
 
 template <class Stream>
@@ -371,8 +370,8 @@ void AttachmentExchange<Stream>::write_part() {
     return;
   }
   beast::get_lowest_layer(session_->stream())
-      .expires_after(std::chrono::seconds(
-          session_->net().settings.get()->attachments.idle_timeout_seconds));
+      .expires_after(
+          std::chrono::seconds(session_->net().settings.get()->attachments.idle_timeout_seconds));
   boost::asio::async_write(
       session_->stream(), boost::asio::buffer(buffer_.get(), static_cast<std::size_t>(got)),
       beast::bind_front_handler(&AttachmentExchange::on_part, this->shared_from_this()));

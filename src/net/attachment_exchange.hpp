@@ -67,8 +67,8 @@ class AttachmentExchange final : public std::enable_shared_from_this<AttachmentE
   std::optional<boost::beast::http::request_parser<boost::beast::http::buffer_body>> parser_;
   const unsigned version_;
   const bool keep_alive_;
-  bool body_pending_;  // the request has a body not read yet
-  std::string id_;     // raw attachment id from the path
+  bool body_pending_;     // the request has a body not read yet
+  std::string id_;        // raw attachment id from the path
   bool counted_ = false;  // in the attachment_transfers gauge
 
   std::unique_ptr<char[]> buffer_;

@@ -78,6 +78,8 @@ template <class Stream>
 void HttpSession<Stream>::do_read() {
   header_.emplace();
   header_->header_limit(kHeaderLimit);
+  // The route sets the body's limit once the header is in: an attachment's may be large.
+  header_->body_limit(boost::none);
   beast::get_lowest_layer(stream_).expires_after(
       std::chrono::seconds(net_.settings.get()->limits.handshake_timeout_seconds));
   http::async_read_header(
@@ -96,8 +98,8 @@ void HttpSession<Stream>::on_header(beast::error_code ec, std::size_t) {
   const std::string_view path = target.substr(0, target.find('?'));
   if (path.starts_with(kAttachmentsPath) &&
       (path.size() == kAttachmentsPath.size() || path[kAttachmentsPath.size()] == '/')) {
-    auto exchange = std::make_shared<AttachmentExchange<Stream>>(this->shared_from_this(),
-                                                                 std::move(*header_));
+    auto exchange =
+        std::make_shared<AttachmentExchange<Stream>>(this->shared_from_this(), std::move(*header_));
     header_.reset();
     return exchange->run();
   }

@@ -25,8 +25,7 @@ AttachmentService::State state_of(const Attachment& a, std::int64_t offset) {
 }  // namespace
 
 AttachmentService::AttachmentService(const Settings& settings, store::Store& store,
-                                     const Clock& clock, Metrics& metrics,
-                                     ExpiryScheduler& expiry)
+                                     const Clock& clock, Metrics& metrics, ExpiryScheduler& expiry)
     : settings_(settings),
       store_(store),
       clock_(clock),
@@ -84,9 +83,9 @@ Result<AttachmentService::Grant> AttachmentService::authorize(std::string_view t
   auto grant = tokens_.verify(token, clock_.unix_millis());
   if (!grant) return grant.status();
   if (grant->scope != scope) {
-    return Status(ErrorCode::kUnauthorized,
-                  scope == Grant::Scope::kUpload ? "this needs an upload token"
-                                                 : "this needs a download token");
+    return Status(ErrorCode::kUnauthorized, scope == Grant::Scope::kUpload
+                                                ? "this needs an upload token"
+                                                : "this needs a download token");
   }
   return grant;
 }
@@ -104,7 +103,7 @@ void AttachmentService::create(const Grant& grant, std::int64_t size, StateDone 
   row->owner_id = grant.account_id;
   row->size = size;
   row->created_at = clock_.unix_millis();
-  row->expires_at = row->created_at + limits.upload_timeout_hours * kMillisPerHour;
+  row->expires_at = row->created_at + limits.upload_timeout_seconds * 1000;
   store_.writer().submit(
       [row, limits](store::Database& db) -> Status {
         auto usage = store::attachments::usage(db, row->owner_id);
@@ -187,16 +186,17 @@ void AttachmentService::finish(const Grant& grant, std::string_view id, StateDon
   auto stored = files_.stored_bytes(id);
   if (!stored) return done(stored.status());
   if (*stored != a->size) {
-    return done(Status(ErrorCode::kUploadIncomplete,
-                       std::to_string(*stored) + " of " + std::to_string(a->size) +
-                           " bytes are stored"));
+    return done(
+        Status(ErrorCode::kUploadIncomplete,
+               std::to_string(*stored) + " of " + std::to_string(a->size) + " bytes are stored"));
   }
   // Durable before it is complete: a crash may lose the mark, never bytes of a complete
   // attachment.
   if (Status s = files_.make_durable(id); !s) return done(s);
   auto row = std::make_shared<Attachment>(std::move(*a));
   row->complete = true;
-  row->expires_at = clock_.unix_millis() + settings_.get()->attachments.retention_days * 24 * kMillisPerHour;
+  row->expires_at =
+      clock_.unix_millis() + settings_.get()->attachments.retention_days * 24 * kMillisPerHour;
   auto held = std::make_shared<UploadLocks::Lock>(std::move(*lock));
   store_.writer().submit(
       [row](store::Database& db) -> Status {

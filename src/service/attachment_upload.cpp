@@ -32,16 +32,16 @@ Status AttachmentUpload::append(const char* data, std::size_t n) {
   if (offset_ + static_cast<std::int64_t>(n) > size_) {
     // Best effort: failing to cut back leaves bytes a later request overwrites anyway.
     if (::ftruncate(fd_.get(), start_) == 0) offset_ = start_;
-    return Status(ErrorCode::kFileTooLarge,
-                  "the body goes past the attachment's declared size of " + std::to_string(size_) +
-                      " bytes");
+    return Status(
+        ErrorCode::kFileTooLarge,
+        "the body goes past the attachment's declared size of " + std::to_string(size_) + " bytes");
   }
   while (n > 0) {
     const ssize_t written = ::pwrite(fd_.get(), data, n, offset_);
     if (written < 0) {
       if (errno == EINTR) continue;
-      const ErrorCode code = errno == ENOSPC || errno == EDQUOT ? ErrorCode::kUnavailable
-                                                                : ErrorCode::kInternal;
+      const ErrorCode code =
+          errno == ENOSPC || errno == EDQUOT ? ErrorCode::kUnavailable : ErrorCode::kInternal;
       return Status(code, std::string("writing an attachment: ") + std::strerror(errno));
     }
     data += written;

@@ -181,8 +181,8 @@ struct PendingSend {
   // Vanishing, edit and unsend.
   std::int64_t expires_at = 0;  // set by expires_in, or inherited from the original
   Kind kind = Kind::kMessage;
-  std::string refers_to;       // the original's message id
-  std::int64_t window_ms = 0;  // how long after the original an edit or unsend may come
+  std::string refers_to;                 // the original's message id
+  std::int64_t window_ms = 0;            // how long after the original an edit or unsend may come
   std::vector<std::string> attachments;  // raw ids of the sender's attachments it carries
 
   // Outcome.
@@ -275,8 +275,8 @@ Status check_attachments(store::Database& db, const PendingSend& s) {
     if (!found) return found.status();
     if (!*found || (*found)->owner_id != s.sender_id || !(*found)->complete ||
         (*found)->expires_at <= s.accepted_at) {
-      return Status(ErrorCode::kNotFound, "'attachments': " + hex_encode(id) +
-                                              " is no finished attachment of yours");
+      return Status(ErrorCode::kNotFound,
+                    "'attachments': " + hex_encode(id) + " is no finished attachment of yours");
     }
   }
   return Status::ok();
@@ -288,8 +288,8 @@ Status attach(store::Database& db, const PendingSend& s) {
   for (const std::string& id : s.attachments) {
     for (std::size_t i = 0; i < s.copies.size(); ++i) {
       if (!s.delivered(i)) continue;
-      if (Status st = store::attachments::grant(db, id, s.copies[i].account_id,
-                                                s.copies[i].device_id);
+      if (Status st =
+              store::attachments::grant(db, id, s.copies[i].account_id, s.copies[i].device_id);
           !st) {
         return st;
       }
@@ -406,8 +406,8 @@ Result<std::vector<std::string>> parse_attachments(const nlohmann::json& body) {
     return Status(ErrorCode::kBadRequest, "field 'attachments' must be an array of attachment ids");
   }
   if (it->size() > kMaxAttachments) {
-    return Status(ErrorCode::kTooLarge, "a message carries at most " +
-                                            std::to_string(kMaxAttachments) + " attachments");
+    return Status(ErrorCode::kTooLarge,
+                  "a message carries at most " + std::to_string(kMaxAttachments) + " attachments");
   }
   for (const auto& item : *it) {
     const auto* text = item.get_ptr<const std::string*>();

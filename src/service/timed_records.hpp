@@ -21,8 +21,7 @@ struct TimedRecords {
   const char* name;  // plural noun, for logs: "vanishing envelopes"
 
   // The earliest deadline (unix ms) of any record under `config`; nothing when none.
-  std::function<Result<std::optional<std::int64_t>>(store::Database&, const Config&)>
-      next_deadline;
+  std::function<Result<std::optional<std::int64_t>>(store::Database&, const Config&)> next_deadline;
 
   // Deletes up to `limit` records whose deadline is at or before `now` (unix ms); returns
   // how many.

@@ -83,8 +83,7 @@ Status expire_by(Database& db, std::string_view id, std::int64_t expires_at) {
   return q.run();
 }
 
-Status grant(Database& db, std::string_view id, std::int64_t account_id,
-             std::uint32_t device_id) {
+Status grant(Database& db, std::string_view id, std::int64_t account_id, std::uint32_t device_id) {
   Query q = db.query(kGrant);
   q.bind_blob(1, id).bind(2, account_id).bind(3, device_id);
   return q.run();

@@ -98,7 +98,7 @@ const std::vector<Setting>& settings() {
       XCHAT_SETTING(attachments, max_file_bytes),
       XCHAT_SETTING(attachments, quota_bytes_per_account),
       XCHAT_SETTING(attachments, max_uploads_in_progress),
-      XCHAT_SETTING(attachments, upload_timeout_hours),
+      XCHAT_SETTING(attachments, upload_timeout_seconds),
       XCHAT_SETTING(attachments, retention_days),
       XCHAT_SETTING(attachments, token_ttl_seconds),
       XCHAT_SETTING(attachments, idle_timeout_seconds),
