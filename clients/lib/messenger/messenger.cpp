@@ -808,16 +808,22 @@ void Messenger::handle_envelope(const json& envelope,
   }
   const auto author = e.from_me ? HistoryEntry::Direction::kOut : HistoryEntry::Direction::kIn;
   switch (c.type) {
-    case ContentType::kText: {
+    case ContentType::kText:
+    case ContentType::kFile: {
       e.kind = Event::Kind::kMessage;
-      e.text = c.body;
+      if (c.type == ContentType::kFile) {
+        e.file = c.file();
+      } else {
+        e.text = c.body;
+      }
       HistoryEntry h;
       h.peer = e.peer;
       h.direction = author;
       h.message_id = message_id;
       h.timestamp_ms = e.timestamp_ms;
       h.peer_device = device;
-      h.text = c.body;
+      h.text = e.text;
+      h.file = e.file;
       h.expires_at = e.expires_at;
       h.state = e.from_me ? HistoryEntry::State::kSent : HistoryEntry::State::kReceived;
       if (!e.from_me) {

@@ -34,7 +34,7 @@ struct MessengerOptions {
 // Something that happened, for the user interface to show.
 struct Event {
   enum class Kind {
-    kMessage,          // a text message (or our own, sent from another of our devices)
+    kMessage,          // a text or file message (or our own, sent from another of our devices)
     kReceipt,          // the peer's device received or read our messages
     kTyping,           // the peer started or stopped typing
     kWarning,          // a message that could not be read, or was not what it claimed
@@ -50,6 +50,7 @@ struct Event {
   std::string message_id;         // 16 bytes
   std::int64_t timestamp_ms = 0;  // the server's
   std::string text;               // message text, or what a warning says
+  std::optional<FileAttachment> file;  // kMessage: a file message's attachment (text empty)
   bool request = false;           // from someone not in our contacts
   bool from_me = false;           // a copy of our own message, sent from another device
   bool started = false;           // typing: started (true) or stopped
