@@ -36,6 +36,16 @@ enum class ErrorCode {
   kNotAllowed,            // the recipient accepts messages from contacts only
   kQueueFull,             // a recipient device holds limits.max_queued_envelopes_per_device
   kWindowClosed,          // too late to unsend or edit that message
+  // Attachment transfers (HTTP).
+  kUnauthorized,          // a transfer token is missing, invalid, expired or for something else
+  kOffsetMismatch,        // an upload continues from another offset than the stored size
+  kUploadBusy,            // another request is writing this upload
+  kUploadIncomplete,      // finish before every declared byte arrived
+  kAlreadyComplete,       // bytes for a finished upload
+  kFileTooLarge,          // over attachments.max_file_bytes, or past the declared size
+  kRangeNotSatisfiable,   // a download range past the end
+  kTooManyUploads,        // attachments.max_uploads_in_progress unfinished uploads
+  kQuotaExceeded,         // attachments.quota_bytes_per_account
   kInternal,              // a server fault; the request may be retried
 };
 

@@ -197,6 +197,27 @@ const std::vector<Field>& schema() {
       integer(
           "messages", "edit_window_seconds", 0, kMaxInt,
           [](Config & c) -> auto& { return c.messages.edit_window_seconds; }),
+      integer(
+          "attachments", "max_file_bytes", 0, kMaxInt,
+          [](Config & c) -> auto& { return c.attachments.max_file_bytes; }),
+      integer(
+          "attachments", "quota_bytes_per_account", 0, kMaxInt,
+          [](Config & c) -> auto& { return c.attachments.quota_bytes_per_account; }),
+      integer(
+          "attachments", "max_uploads_in_progress", 0, 10000,
+          [](Config & c) -> auto& { return c.attachments.max_uploads_in_progress; }),
+      integer(
+          "attachments", "upload_timeout_hours", 1, 24 * 365,
+          [](Config & c) -> auto& { return c.attachments.upload_timeout_hours; }),
+      integer(
+          "attachments", "retention_days", 1, 3650,
+          [](Config & c) -> auto& { return c.attachments.retention_days; }),
+      integer(
+          "attachments", "token_ttl_seconds", 1, 86'400,
+          [](Config & c) -> auto& { return c.attachments.token_ttl_seconds; }),
+      integer(
+          "attachments", "idle_timeout_seconds", 1, 3600,
+          [](Config & c) -> auto& { return c.attachments.idle_timeout_seconds; }),
       string(
           "storage", "synchronous", [](Config & c) -> auto& { return c.storage.synchronous; },
           [](const std::string& s) {
@@ -353,6 +374,7 @@ Config merge_reloadable(const Config& running, const Config& reloaded,
   Config merged = running;
   merged.limits = reloaded.limits;
   merged.messages = reloaded.messages;
+  merged.attachments = reloaded.attachments;
   merged.log = reloaded.log;
   merged.access = reloaded.access;
   merged.http = reloaded.http;

@@ -68,6 +68,16 @@ struct MessagesConfig {
   std::int64_t edit_window_seconds = 24 * 3600;
 };
 
+struct AttachmentsConfig {
+  std::int64_t max_file_bytes = std::int64_t{2} << 30;             // one attachment's ciphertext
+  std::int64_t quota_bytes_per_account = std::int64_t{10} << 30;  // all of an account's
+  std::int64_t max_uploads_in_progress = 4;                         // unfinished, per account
+  std::int64_t upload_timeout_hours = 24;  // an unfinished upload is deleted this long after creation
+  std::int64_t retention_days = 30;        // a finished attachment is deleted this long after
+  std::int64_t token_ttl_seconds = 600;    // upload and download tokens
+  std::int64_t idle_timeout_seconds = 30;  // a transfer's body may stall this long
+};
+
 struct StorageConfig {
   std::string synchronous = "FULL";  // FULL or NORMAL
   std::int64_t batch_window_us = 0;
@@ -92,6 +102,7 @@ struct Config {
   HttpConfig http;
   LimitsConfig limits;
   MessagesConfig messages;
+  AttachmentsConfig attachments;
   StorageConfig storage;
   AccessConfig access;
   LogConfig log;
@@ -106,7 +117,8 @@ Result<Config> parse_config(std::string_view toml_text, std::string_view source_
 // Reads and parses a file; the error names the path.
 Result<Config> load_config(const std::string& path);
 
-// What SIGHUP may change without a restart: limits, messages, log, access and http. Everything
+// What SIGHUP may change without a restart: limits, messages, attachments, log, access and
+// http. Everything
 // else keeps its value from `running`; the names of ignored changed sections are
 // returned so the caller can log them.
 Config merge_reloadable(const Config& running, const Config& reloaded,

@@ -74,6 +74,13 @@ int Server::run() {
     store_->close();
     return 1;
   }
+  attachments_ =
+      std::make_unique<AttachmentService>(settings_, *store_, clock_, metrics_, *expiry_);
+  if (Status s = attachments_->prepare_files(); !s) {
+    spdlog::critical("attachment files: {}", s.message());
+    store_->close();
+    return 1;
+  }
   if (Status s = checkpointer_->checkpoint_now(); !s) {
     spdlog::warn("WAL checkpoint at startup: {}", s.message());
   }
@@ -88,9 +95,10 @@ int Server::run() {
                                                *delivery_, *expiry_, *checkpointer_);
   contacts_ = std::make_unique<ContactService>(settings_, *store_, clock_, lookup_budget_);
   dispatcher_ = std::make_unique<Dispatcher>(settings_, *store_, clock_, metrics_, *auth_,
-                                             *accounts_, *keys_, *messages_, *contacts_);
-  net_ = std::make_unique<net::NetContext>(
-      net::NetContext{settings_, metrics_, *dispatcher_, registry_, limiter_, tls_.get(), [this] {
+                                             *accounts_, *keys_, *messages_, *contacts_,
+                                             *attachments_);
+  net_ = std::make_unique<net::NetContext>(net::NetContext{
+      settings_, metrics_, *dispatcher_, *attachments_, registry_, limiter_, tls_.get(), [this] {
                         auto reader = store_->readers().acquire();
                         return reader.is_ok() && (*reader)->scalar("SELECT 1").is_ok();
                       }});

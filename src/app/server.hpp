@@ -17,6 +17,7 @@
 #include "net/net_context.hpp"
 #include "net/session_registry.hpp"
 #include "service/account_service.hpp"
+#include "service/attachment_service.hpp"
 #include "service/auth_service.hpp"
 #include "service/clock.hpp"
 #include "service/contact_service.hpp"
@@ -66,6 +67,7 @@ class Server {
   std::unique_ptr<DeliveryService> delivery_;
   std::unique_ptr<MessageService> messages_;
   std::unique_ptr<ContactService> contacts_;
+  std::unique_ptr<AttachmentService> attachments_;
   std::unique_ptr<Dispatcher> dispatcher_;
   std::unique_ptr<net::NetContext> net_;
   // Declared after everything sessions use, so it is destroyed before them: abandoned

@@ -47,6 +47,8 @@ std::string Metrics::render() const {
       << name << ' ' << value << '\n';
   };
   gauge("xchatd_connections_open", "Open TCP connections.", connections_open.load(kRelaxed));
+  gauge("xchatd_attachment_transfers", "Attachment uploads and downloads in progress.",
+        attachment_transfers.load(kRelaxed));
   gauge("xchatd_websocket_sessions", "Open WebSocket sessions.", websocket_sessions.load(kRelaxed));
   gauge("xchatd_sessions_authenticated", "Logged-in WebSocket sessions.",
         sessions_authenticated.load(kRelaxed));
@@ -74,6 +76,17 @@ std::string Metrics::render() const {
   counter("xchatd_wal_checkpoints_failed_total",
           "Truncating checkpoints that a reader or an error prevented (retried).",
           wal_checkpoints_failed.load(kRelaxed));
+  counter("xchatd_attachments_created_total", "Attachment uploads created.",
+          attachments_created.load(kRelaxed));
+  counter("xchatd_attachments_completed_total", "Attachment uploads finished.",
+          attachments_completed.load(kRelaxed));
+  counter("xchatd_attachments_deleted_total",
+          "Attachments deleted: expired, vanished, timed out unfinished, or by their owner.",
+          attachments_deleted.load(kRelaxed));
+  counter("xchatd_attachment_bytes_received_total", "Attachment bytes uploaded.",
+          attachment_bytes_received.load(kRelaxed));
+  counter("xchatd_attachment_bytes_sent_total", "Attachment bytes downloaded.",
+          attachment_bytes_sent.load(kRelaxed));
 
   o << "# HELP xchatd_errors_total Error replies sent, by code.\n"
        "# TYPE xchatd_errors_total counter\n";

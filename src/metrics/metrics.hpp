@@ -33,6 +33,12 @@ class Metrics {
   std::atomic<std::uint64_t> envelopes_unsent{0};      // undelivered copies deleted by unsend
   std::atomic<std::uint64_t> wal_checkpoints{0};       // truncating checkpoints done
   std::atomic<std::uint64_t> wal_checkpoints_failed{0};
+  std::atomic<std::uint64_t> attachments_created{0};
+  std::atomic<std::uint64_t> attachments_completed{0};
+  std::atomic<std::uint64_t> attachments_deleted{0};  // expired, timed out or deleted by owner
+  std::atomic<std::uint64_t> attachment_bytes_received{0};
+  std::atomic<std::uint64_t> attachment_bytes_sent{0};
+  std::atomic<std::int64_t> attachment_transfers{0};  // uploads and downloads running now
 
   void count_error(ErrorCode code);
   // One committed (or failed) store transaction carrying `ops` operations.

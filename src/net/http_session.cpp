@@ -5,9 +5,10 @@
 #include <algorithm>
 #include <boost/beast/websocket.hpp>
 
+#include "net/attachment_exchange.hpp"
 #include "net/client_address.hpp"
+#include "net/http_response.hpp"
 #include "net/ws_session.hpp"
-#include "xchat/version.hpp"
 
 namespace xchat::net {
 
@@ -19,6 +20,7 @@ namespace {
 constexpr std::uint32_t kHeaderLimit = 8 * 1024;
 constexpr std::uint64_t kBodyLimit = 8 * 1024;
 constexpr std::string_view kWebSocketPath = "/v1/ws";
+constexpr std::string_view kAttachmentsPath = "/v1/attachments";
 
 template <class Stream>
 constexpr bool kIsTls = !std::is_same_v<Stream, beast::tcp_stream>;
@@ -74,18 +76,41 @@ void HttpSession<Stream>::on_handshake(beast::error_code ec) {
 
 template <class Stream>
 void HttpSession<Stream>::do_read() {
-  parser_.emplace();
-  parser_->header_limit(kHeaderLimit);
-  parser_->body_limit(kBodyLimit);
+  header_.emplace();
+  header_->header_limit(kHeaderLimit);
   beast::get_lowest_layer(stream_).expires_after(
       std::chrono::seconds(net_.settings.get()->limits.handshake_timeout_seconds));
+  http::async_read_header(
+      stream_, buffer_, *header_,
+      beast::bind_front_handler(&HttpSession::on_header, this->shared_from_this()));
+}
+
+template <class Stream>
+void HttpSession<Stream>::on_header(beast::error_code ec, std::size_t) {
+  if (ec == http::error::end_of_stream) return do_close();
+  if (ec) {
+    spdlog::debug("HTTP read from {}: {}", peer_address_.to_string(), ec.message());
+    return;
+  }
+  const std::string_view target = header_->get().target();
+  const std::string_view path = target.substr(0, target.find('?'));
+  if (path.starts_with(kAttachmentsPath) &&
+      (path.size() == kAttachmentsPath.size() || path[kAttachmentsPath.size()] == '/')) {
+    auto exchange = std::make_shared<AttachmentExchange<Stream>>(this->shared_from_this(),
+                                                                 std::move(*header_));
+    header_.reset();
+    return exchange->run();
+  }
+  // Any other request is small: its body is read whole, within the header's deadline.
+  parser_.emplace(std::move(*header_));
+  header_.reset();
+  parser_->body_limit(kBodyLimit);
   http::async_read(stream_, buffer_, *parser_,
                    beast::bind_front_handler(&HttpSession::on_read, this->shared_from_this()));
 }
 
 template <class Stream>
 void HttpSession<Stream>::on_read(beast::error_code ec, std::size_t) {
-  if (ec == http::error::end_of_stream) return do_close();
   if (ec) {
     spdlog::debug("HTTP read from {}: {}", peer_address_.to_string(), ec.message());
     return;
@@ -96,19 +121,11 @@ void HttpSession<Stream>::on_read(beast::error_code ec, std::size_t) {
       peer_address_, request["X-Forwarded-For"], AddressMatcher(config->http.trusted_proxies)));
 
   auto make = [&request](http::status status, std::string_view content_type, std::string body) {
-    Response res{status, request.version()};
-    res.set(http::field::server, "xchatd/" + std::string(kVersion));
-    res.set(http::field::content_type, content_type);
-    res.set(http::field::cache_control, "no-store");
-    res.keep_alive(request.keep_alive());
-    res.body() = std::move(body);
-    res.prepare_payload();
-    return res;
+    return make_response(status, request.version(), request.keep_alive(), content_type,
+                         std::move(body));
   };
   auto error = [&](http::status status, std::string_view code, std::string_view message) {
-    return make(status, "application/json",
-                std::string(R"({"error":{"code":")") + std::string(code) + R"(","message":")" +
-                    std::string(message) + "\"}}\n");
+    return make_error(status, request.version(), request.keep_alive(), code, message);
   };
 
   const std::string_view target = request.target();
@@ -148,14 +165,9 @@ void HttpSession<Stream>::upgrade(Request request, const std::string& client_ip)
       net_.limiter.admit_ip(client_ip, net_.settings.get()->limits.max_connections_per_ip);
   if (!address) {
     spdlog::info("refused connection from {}: limits.max_connections_per_ip", client_ip);
-    Response res{http::status::service_unavailable, request.version()};
-    res.set(http::field::content_type, "application/json");
+    auto res = make_error(http::status::service_unavailable, request.version(), false,
+                          "too_many_connections", "too many connections from this address");
     res.set(http::field::retry_after, "10");
-    res.keep_alive(false);
-    res.body() =
-        R"({"error":{"code":"too_many_connections","message":"too many connections from this address"}})"
-        "\n";
-    res.prepare_payload();
     return respond(std::move(res));
   }
   // The WebSocket layer's own handshake and idle timeouts take over from here.
@@ -178,6 +190,11 @@ template <class Stream>
 void HttpSession<Stream>::on_write(bool keep_alive, beast::error_code ec, std::size_t) {
   response_.reset();
   if (ec) return;
+  exchange_done(keep_alive);
+}
+
+template <class Stream>
+void HttpSession<Stream>::exchange_done(bool keep_alive) {
   if (!keep_alive) return do_close();
   do_read();
 }

@@ -9,6 +9,7 @@
 #include "net/session_registry.hpp"
 
 namespace xchat {
+class AttachmentService;
 class Dispatcher;
 }
 
@@ -20,6 +21,7 @@ struct NetContext {
   const Settings& settings;
   Metrics& metrics;
   Dispatcher& dispatcher;
+  AttachmentService& attachments;
   SessionRegistry& registry;
   ConnectionLimiter& limiter;
   boost::asio::ssl::context* tls;  // null: plain TCP

@@ -58,6 +58,24 @@ std::string_view to_string(ErrorCode code) {
       return "queue_full";
     case ErrorCode::kWindowClosed:
       return "window_closed";
+    case ErrorCode::kUnauthorized:
+      return "unauthorized";
+    case ErrorCode::kOffsetMismatch:
+      return "offset_mismatch";
+    case ErrorCode::kUploadBusy:
+      return "upload_busy";
+    case ErrorCode::kUploadIncomplete:
+      return "upload_incomplete";
+    case ErrorCode::kAlreadyComplete:
+      return "already_complete";
+    case ErrorCode::kFileTooLarge:
+      return "file_too_large";
+    case ErrorCode::kRangeNotSatisfiable:
+      return "range_not_satisfiable";
+    case ErrorCode::kTooManyUploads:
+      return "too_many_uploads";
+    case ErrorCode::kQuotaExceeded:
+      return "quota_exceeded";
     case ErrorCode::kInternal:
       return "internal";
   }

@@ -6,7 +6,7 @@ namespace xchat::proto {
 
 namespace {
 
-constexpr std::array<MessageSpec, 20> kMessages = {{
+constexpr std::array<MessageSpec, 22> kMessages = {{
     {"ping", RequestType::kPing, Access::kAnyone},
     {"auth.challenge", RequestType::kAuthChallenge, Access::kAnonymous},
     {"auth.login", RequestType::kAuthLogin, Access::kAnonymous},
@@ -30,6 +30,9 @@ constexpr std::array<MessageSpec, 20> kMessages = {{
     {"blocks.remove", RequestType::kBlocksRemove, Access::kAuthenticated},
     {"blocks.list", RequestType::kBlocksList, Access::kAuthenticated},
     {"privacy.set", RequestType::kPrivacySet, Access::kAuthenticated},
+    // Sharing a file is a chat feature; fetching one sent to you is receiving.
+    {"attachment.upload_token", RequestType::kAttachmentUploadToken, Access::kSubscribed},
+    {"attachment.download_token", RequestType::kAttachmentDownloadToken, Access::kAuthenticated},
 }};
 
 }  // namespace

@@ -34,6 +34,8 @@ enum class RequestType {
   kBlocksRemove,
   kBlocksList,
   kPrivacySet,
+  kAttachmentUploadToken,
+  kAttachmentDownloadToken,
 };
 
 // One row of the protocol's table of requests. docs/protocol.md documents each.

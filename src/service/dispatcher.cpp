@@ -92,6 +92,10 @@ void Dispatcher::dispatch(const std::shared_ptr<net::Peer>& peer, std::string_vi
       return contacts_.list(call, store::contacts::List::kBlocked);
     case RequestType::kPrivacySet:
       return contacts_.set_privacy(call);
+    case RequestType::kAttachmentUploadToken:
+      return attachments_.upload_token(call);
+    case RequestType::kAttachmentDownloadToken:
+      return attachments_.download_token(call);
   }
   call.fail(Status(ErrorCode::kInternal, "unhandled request type"));
 }

@@ -6,6 +6,7 @@
 #include "app/settings.hpp"
 #include "net/peer.hpp"
 #include "service/account_service.hpp"
+#include "service/attachment_service.hpp"
 #include "service/auth_service.hpp"
 #include "service/clock.hpp"
 #include "service/contact_service.hpp"
@@ -23,7 +24,7 @@ class Dispatcher {
  public:
   Dispatcher(const Settings& settings, store::Store& store, const Clock& clock, Metrics& metrics,
              AuthService& auth, AccountService& accounts, KeyService& keys,
-             MessageService& messages, ContactService& contacts)
+             MessageService& messages, ContactService& contacts, AttachmentService& attachments)
       : settings_(settings),
         store_(store),
         clock_(clock),
@@ -32,7 +33,8 @@ class Dispatcher {
         accounts_(accounts),
         keys_(keys),
         messages_(messages),
-        contacts_(contacts) {}
+        contacts_(contacts),
+        attachments_(attachments) {}
 
   void dispatch(const std::shared_ptr<net::Peer>& peer, std::string_view frame);
 
@@ -54,6 +56,7 @@ class Dispatcher {
   KeyService& keys_;
   MessageService& messages_;
   ContactService& contacts_;
+  AttachmentService& attachments_;
 };
 
 }  // namespace xchat

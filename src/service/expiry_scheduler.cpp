@@ -26,7 +26,8 @@ store::Writer::Work ExpiryScheduler::pass_work(Pass& pass) const {
     pass = Pass{};
     pass.now = now;
     for (const auto& kind : kinds_) {
-      auto deleted = kind.purge(db, *config, now, kBatch);
+      const std::int64_t limit = kind.batch > 0 ? kind.batch : kBatch;
+      auto deleted = kind.purge(db, *config, now, limit);
       if (!deleted) return deleted.status();
       if (*deleted > 0) {
         spdlog::debug("deleted {} {}", *deleted, kind.name);
@@ -37,7 +38,7 @@ store::Writer::Work ExpiryScheduler::pass_work(Pass& pass) const {
         pass.deleted += *deleted;
         pass.secure |= kind.secure;
       }
-      if (*deleted == kBatch) {
+      if (*deleted == limit) {
         pass.more = true;
         continue;
       }

@@ -7,10 +7,12 @@
 #include "proto/envelope_push.hpp"
 #include "proto/fields.hpp"
 #include "store/accounts.hpp"
+#include "store/attachments.hpp"
 #include "store/contacts.hpp"
 #include "store/envelopes.hpp"
 #include "store/sends.hpp"
 #include "xchat/base64.hpp"
+#include "xchat/hex.hpp"
 
 namespace xchat {
 
@@ -23,6 +25,7 @@ using store::envelopes::Kind;
 constexpr std::size_t kMessageIdBytes = 16;
 constexpr std::uint32_t kMaxDeviceId = 0x7fffffff;
 constexpr std::size_t kMaxAcks = 1024;
+constexpr std::size_t kMaxAttachments = 16;
 
 // The per-device ciphertexts of one list ("envelopes" or "sync"), as Envelopes without
 // their sender and seq yet.
@@ -180,6 +183,7 @@ struct PendingSend {
   Kind kind = Kind::kMessage;
   std::string refers_to;       // the original's message id
   std::int64_t window_ms = 0;  // how long after the original an edit or unsend may come
+  std::vector<std::string> attachments;  // raw ids of the sender's attachments it carries
 
   // Outcome.
   std::int64_t recipient_id = 0;
@@ -264,6 +268,39 @@ Status withdraw(store::Database& db, PendingSend& s, const store::sends::Sent& o
   return store::sends::mark_retracted(db, s.sender_id, original.sender_device, s.refers_to);
 }
 
+// Every attachment a send names must be a complete, unexpired one of the sender's account.
+Status check_attachments(store::Database& db, const PendingSend& s) {
+  for (const std::string& id : s.attachments) {
+    auto found = store::attachments::find(db, id);
+    if (!found) return found.status();
+    if (!*found || (*found)->owner_id != s.sender_id || !(*found)->complete ||
+        (*found)->expires_at <= s.accepted_at) {
+      return Status(ErrorCode::kNotFound, "'attachments': " + hex_encode(id) +
+                                              " is no finished attachment of yours");
+    }
+  }
+  return Status::ok();
+}
+
+// Lets every device a copy is stored for download the send's attachments, and makes them
+// vanish with the message when it does.
+Status attach(store::Database& db, const PendingSend& s) {
+  for (const std::string& id : s.attachments) {
+    for (std::size_t i = 0; i < s.copies.size(); ++i) {
+      if (!s.delivered(i)) continue;
+      if (Status st = store::attachments::grant(db, id, s.copies[i].account_id,
+                                                s.copies[i].device_id);
+          !st) {
+        return st;
+      }
+    }
+    if (s.expires_at != 0) {
+      if (Status st = store::attachments::expire_by(db, id, s.expires_at); !st) return st;
+    }
+  }
+  return Status::ok();
+}
+
 Status store_send(store::Database& db, PendingSend& s, const net::SessionRegistry& registry) {
   auto account = store::accounts::find_by_handle(db, s.recipient_key);
   if (!account) return account.status();
@@ -319,9 +356,11 @@ Status store_send(store::Database& db, PendingSend& s, const net::SessionRegistr
       }
     }
   }
+  if (Status st = check_attachments(db, s); !st) return st;
   if (s.kind == Kind::kUnsend) {
     if (Status st = withdraw(db, s, *original, registry); !st) return st;
   }
+  if (Status st = attach(db, s); !st) return st;
   auto first = store::envelopes::allocate_seqs(db, static_cast<std::int64_t>(s.copies.size()));
   if (!first) return first.status();
   auto theirs = nlohmann::json::array();
@@ -356,7 +395,34 @@ struct SendOptions {
   std::int64_t expires_in_ms = 0;  // 0: does not vanish (or inherits, for edit and unsend)
   Kind kind = Kind::kMessage;
   std::string refers_to;
+  std::vector<std::string> attachments;  // raw ids
 };
+
+Result<std::vector<std::string>> parse_attachments(const nlohmann::json& body) {
+  std::vector<std::string> out;
+  const auto it = body.find("attachments");
+  if (it == body.end()) return out;
+  if (!it->is_array()) {
+    return Status(ErrorCode::kBadRequest, "field 'attachments' must be an array of attachment ids");
+  }
+  if (it->size() > kMaxAttachments) {
+    return Status(ErrorCode::kTooLarge, "a message carries at most " +
+                                            std::to_string(kMaxAttachments) + " attachments");
+  }
+  for (const auto& item : *it) {
+    const auto* text = item.get_ptr<const std::string*>();
+    auto id = text != nullptr ? hex_decode(*text) : std::nullopt;
+    if (!id || id->size() != store::attachments::kIdBytes) {
+      return Status(ErrorCode::kBadRequest,
+                    "field 'attachments' must hold attachment ids: 32 lowercase hex digits");
+    }
+    if (std::find(out.begin(), out.end(), *id) != out.end()) {
+      return Status(ErrorCode::kBadRequest, "field 'attachments' names an attachment twice");
+    }
+    out.push_back(std::move(*id));
+  }
+  return out;
+}
 
 Result<SendOptions> parse_options(const nlohmann::json& body, const MessagesConfig& messages) {
   SendOptions out;
@@ -380,6 +446,13 @@ Result<SendOptions> parse_options(const nlohmann::json& body, const MessagesConf
     if (!id) return id.status();
     out.kind = kind;
     out.refers_to = std::move(*id);
+  }
+  auto attachments = parse_attachments(body);
+  if (!attachments) return attachments.status();
+  out.attachments = std::move(*attachments);
+  if (!out.attachments.empty() && (out.ephemeral || out.kind == Kind::kUnsend)) {
+    return Status(ErrorCode::kBadRequest,
+                  "an ephemeral send or an unsend cannot carry 'attachments'");
   }
   if (out.ephemeral && (out.expires_in_ms != 0 || out.kind != Kind::kMessage)) {
     return Status(ErrorCode::kBadRequest,
@@ -452,6 +525,7 @@ void MessageService::send(const Call& call) {
   if (options->expires_in_ms != 0) pending->expires_at = now + options->expires_in_ms;
   pending->kind = options->kind;
   pending->refers_to = std::move(options->refers_to);
+  pending->attachments = std::move(options->attachments);
   pending->window_ms =
       1000 * (options->kind == Kind::kEdit ? config->messages.edit_window_seconds
                                            : config->messages.unsend_window_seconds);

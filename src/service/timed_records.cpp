@@ -2,6 +2,8 @@
 
 #include <algorithm>
 
+#include "store/attachment_files.hpp"
+#include "store/attachments.hpp"
 #include "store/envelopes.hpp"
 #include "store/sends.hpp"
 
@@ -11,6 +13,8 @@ namespace {
 
 constexpr std::int64_t kMillisPerSecond = 1000;
 constexpr std::int64_t kMillisPerHour = 3600 * kMillisPerSecond;
+// Each costs an unlink as well as its rows: fewer per writer operation than other records.
+constexpr std::int64_t kAttachmentBatch = 256;
 
 std::int64_t retention_ms(const Config& c) {
   return c.messages.max_retention_days * 24 * kMillisPerHour;
@@ -58,6 +62,25 @@ std::vector<TimedRecords> messaging_timed_records() {
          return store::sends::purge_older_than(db, now - send_record_keep_ms(c) + 1, limit);
        },
        /*secure=*/false},
+      // An attachment's row holds no ciphertext (its file does), so no WAL truncation. The
+      // file goes inside the operation: should the commit then fail, the row stays due and
+      // the next pass deletes it, finding its file gone already.
+      {"attachments",
+       [](store::Database& db, const Config&) { return store::attachments::next_expiry(db); },
+       [](store::Database& db, const Config& c, std::int64_t now,
+          std::int64_t limit) -> Result<std::int64_t> {
+         auto due = store::attachments::due(db, now, limit);
+         if (!due) return due.status();
+         const auto files = store::AttachmentFiles::under(c.server.data_dir);
+         for (const std::string& id : *due) {
+           if (auto removed = store::attachments::remove(db, id); !removed) {
+             return removed.status();
+           }
+           if (Status s = files.remove(id); !s) return s;
+         }
+         return static_cast<std::int64_t>(due->size());
+       },
+       /*secure=*/false, &Metrics::attachments_deleted, kAttachmentBatch},
   };
 }
 

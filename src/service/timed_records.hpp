@@ -16,7 +16,7 @@ namespace xchat {
 // sees it: where the earliest deadline is, and how to delete what is due. Both run on the
 // store writer's connection and must read an index, never scan, so a million pending
 // deadlines cost the scheduler nothing but the index itself. Adding a kind of timed
-// record (attachments, say) is adding one of these.
+// record is adding one of these.
 struct TimedRecords {
   const char* name;  // plural noun, for logs: "vanishing envelopes"
 
@@ -35,11 +35,15 @@ struct TimedRecords {
 
   // The metric that counts the deletions, if any.
   std::atomic<std::uint64_t> Metrics::*counter = nullptr;
+
+  // Records per writer operation; 0 for the scheduler's default.
+  std::int64_t batch = 0;
 };
 
 // The messaging records: vanishing envelopes at their expires_at, undelivered envelopes
-// messages.max_retention_days after acceptance, and send results once neither the dedup
-// window nor the unsend and edit windows need them.
+// messages.max_retention_days after acceptance, send results once neither the dedup
+// window nor the unsend and edit windows need them, and attachments (rows and files) at
+// their expires_at: the upload deadline, the retention, or a vanishing message's timer.
 std::vector<TimedRecords> messaging_timed_records();
 
 }  // namespace xchat

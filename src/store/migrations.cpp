@@ -145,8 +145,33 @@ ALTER TABLE sends ADD COLUMN retracted INTEGER NOT NULL DEFAULT 0;  -- 1 = unsen
 CREATE INDEX sends_by_reference ON sends(sender_id, refers_to) WHERE refers_to IS NOT NULL;
 )sql";
 
-constexpr std::array<const char*, 5> kMigrations = {kV1Accounts, kV2AccessPolicy, kV3KeyDirectory,
-                                                    kV4Messaging, kV5Vanishing};
+// Attachments: ciphertext files under <data_dir>/attachments, one row each. expires_at is
+// the upload deadline until the upload completes, then when the attachment is deleted;
+// one index serves the expiry scheduler for both. size is the declared size, which the
+// quota counts from creation on. A grant lets a device that a send carrying the attachment
+// was stored for download it.
+constexpr const char* kV6Attachments = R"sql(
+CREATE TABLE attachments (
+  id BLOB PRIMARY KEY,                    -- 16 random bytes
+  owner_id INTEGER NOT NULL REFERENCES accounts(id) ON DELETE CASCADE,
+  size INTEGER NOT NULL,                  -- bytes of ciphertext, as declared at creation
+  created_at INTEGER NOT NULL,            -- unix milliseconds
+  expires_at INTEGER NOT NULL,            -- unix milliseconds
+  complete INTEGER NOT NULL DEFAULT 0     -- 1 once every byte is on disk
+) STRICT, WITHOUT ROWID;
+CREATE INDEX attachments_by_owner ON attachments(owner_id, complete, size);
+CREATE INDEX attachments_by_expiry ON attachments(expires_at);
+CREATE TABLE attachment_grants (
+  attachment_id BLOB NOT NULL REFERENCES attachments(id) ON DELETE CASCADE,
+  account_id INTEGER NOT NULL,
+  device_id INTEGER NOT NULL,
+  PRIMARY KEY (attachment_id, account_id, device_id)
+) STRICT, WITHOUT ROWID;
+)sql";
+
+constexpr std::array<const char*, 6> kMigrations = {kV1Accounts,     kV2AccessPolicy,
+                                                    kV3KeyDirectory, kV4Messaging,
+                                                    kV5Vanishing,    kV6Attachments};
 
 }  // namespace
 
