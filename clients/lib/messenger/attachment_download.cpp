@@ -25,6 +25,26 @@ std::optional<std::uint64_t> range_start(const std::string& content_range) {
   return start;
 }
 
+// The failure reported for an attachment that is not what its message says.
+Status failed_verification(CryptoError error) {
+  std::string why;
+  switch (error) {
+    case CryptoError::kUndecryptable:
+      why = "a part of it does not authenticate: the encrypted file was altered";
+      break;
+    case CryptoError::kTruncated:
+      why = "it is truncated: the encrypted file ends before its final chunk";
+      break;
+    case CryptoError::kDigestMismatch:
+      why = "its digest is not the one in its message: the encrypted file was altered";
+      break;
+    default:
+      why = "the encrypted file is malformed";
+      break;
+  }
+  return Status(ErrorCode::kBadSignature, "the file failed verification: " + why);
+}
+
 class Download {
  public:
   Download(const FileAttachment& file, PendingFile& out, const TransferProgress& progress)
@@ -52,7 +72,12 @@ class Download {
       // The server's copy ends before the range we still need.
       if (outcome && outcome->status == 416) break;
       if (!AttachmentHttp::retryable(outcome) || !http.again(progressed)) {
-        return AttachmentHttp::failure(outcome);
+        const Status failure = AttachmentHttp::failure(outcome);
+        if (decryptor_.received() == 0) return failure;
+        return Status(failure.code(), "the download stopped after " +
+                                          std::to_string(decryptor_.received()) + " of " +
+                                          std::to_string(file_.ciphertext_size) +
+                                          " bytes: " + failure.message());
       }
     }
     if (auto error = decryptor_.finish(file_.digest)) return failed_verification(*error);
@@ -98,25 +123,6 @@ class Download {
 };
 
 }  // namespace
-
-Status failed_verification(CryptoError error) {
-  std::string why;
-  switch (error) {
-    case CryptoError::kUndecryptable:
-      why = "a part of it does not authenticate: the encrypted file was altered";
-      break;
-    case CryptoError::kTruncated:
-      why = "it is truncated: the encrypted file ends before its final chunk";
-      break;
-    case CryptoError::kDigestMismatch:
-      why = "its digest is not the one in its message: the encrypted file was altered";
-      break;
-    default:
-      why = "the encrypted file is malformed";
-      break;
-  }
-  return Status(ErrorCode::kBadSignature, "the file failed verification: " + why);
-}
 
 Status download_attachment(AttachmentHttp& http, const FileAttachment& file, PendingFile& out,
                            const TransferProgress& progress) {

@@ -1,6 +1,5 @@
 #pragma once
 
-#include "crypto/crypto_error.hpp"
 #include "crypto/file_attachment.hpp"
 #include "messenger/attachment_http.hpp"
 #include "messenger/pending_file.hpp"
@@ -17,9 +16,5 @@ namespace xchat::client {
 // stayed out of reach; `out`'s write error.
 Status download_attachment(AttachmentHttp& http, const FileAttachment& file, PendingFile& out,
                            const TransferProgress& progress);
-
-// The failure reported for an attachment that is not what its message says: kBadSignature,
-// and what was wrong.
-Status failed_verification(CryptoError error);
 
 }  // namespace xchat::client

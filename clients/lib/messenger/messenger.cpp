@@ -641,12 +641,7 @@ Status Messenger::fetch_file(const HistoryEntry& message, PendingFile& out,
       return Status(ErrorCode::kNotFound,
                     "the server no longer has this file (it vanished, expired or was deleted)");
     }
-    // The server's copy is not the size the message says: no need to download it to know.
-    const auto size = granted->value("size", std::uint64_t{0});
-    if (size != file.ciphertext_size) {
-      return failed_verification(size < file.ciphertext_size ? CryptoError::kTruncated
-                                                             : CryptoError::kDigestMismatch);
-    }
+    // The size it reports is not trusted: the stream itself says whether it is whole.
     return granted->value("token", "");
   });
   if (!http) return http.status();
