@@ -151,8 +151,7 @@ class Client : public HttpClient {
       parser.get().body().data = body_buffer_.data();
       parser.get().body().size = body_buffer_.size();
       auto ec = run([&](auto handler) { http::async_read(stream_, buffer_, parser, handler); });
-      // need_buffer: the buffer is full, take it and read on.
-      if (ec && ec != http::error::need_buffer) return fail(network_error("receive", ec));
+      // What arrived before a cut is handed over too: a download resumes after it.
       const std::string_view got(body_buffer_.data(), body_buffer_.size() - parser.get().body().size);
       if (streamed) {
         if (Status s = sink(response, got); !s) return fail(s);
@@ -161,6 +160,8 @@ class Client : public HttpClient {
       } else {
         response.body.append(got);
       }
+      // need_buffer: the buffer is full, and was taken; read on.
+      if (ec && ec != http::error::need_buffer) return fail(network_error("receive", ec));
     }
     if (!parser.keep_alive()) fail(Status::ok());
     return response;
