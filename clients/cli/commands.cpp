@@ -1,9 +1,8 @@
 #include "cli/commands.hpp"
 
 #include <fcntl.h>
-#include <unistd.h>
-
 #include <sys/stat.h>
+#include <unistd.h>
 
 #include <csignal>
 #include <ctime>
@@ -392,9 +391,10 @@ int send_file(const GlobalOptions& g, const std::string& to, const std::string& 
   }
   show(g, m->receive(std::chrono::milliseconds(0)));
   if (!sent) return refused(g, sent.status());
-  print_sent(g, "sent " + name + " (" + format_bytes(static_cast<std::uint64_t>(st.st_size)) +
-                    ") to " + to,
-             *sent);
+  print_sent(
+      g,
+      "sent " + name + " (" + format_bytes(static_cast<std::uint64_t>(st.st_size)) + ") to " + to,
+      *sent);
   return kOk;
 }
 
@@ -419,9 +419,10 @@ int get_file(const GlobalOptions& g, const std::string& message_id, const std::s
     }
   }
   if (!message) {
-    return fail(g, kLocal,
-                Status(ErrorCode::kNotFound, "no file message " + message_id +
-                                                 " on this device (`xchat history @h` lists them)"));
+    return fail(
+        g, kLocal,
+        Status(ErrorCode::kNotFound, "no file message " + message_id +
+                                         " on this device (`xchat history @h` lists them)"));
   }
   const FileAttachment& file = *message->file;
   std::string target = path.empty() ? file.name : path;
@@ -433,9 +434,8 @@ int get_file(const GlobalOptions& g, const std::string& message_id, const std::s
   Status fetched;
   {
     ProgressBar bar("receiving " + file.name);
-    fetched = m->fetch_file(*message, **out, [&](std::uint64_t done, std::uint64_t total) {
-      bar.update(done, total);
-    });
+    fetched = m->fetch_file(
+        *message, **out, [&](std::uint64_t done, std::uint64_t total) { bar.update(done, total); });
   }
   if (!fetched) {
     const Status& s = fetched;

@@ -49,9 +49,10 @@ void ProgressBar::draw(std::uint64_t done, std::uint64_t total) {
   if (rate > 0) {
     line += "  " + format_bytes(static_cast<std::uint64_t>(rate)) + "/s";
     if (done < total) {
-      line += "  " +
-              format_duration(static_cast<std::int64_t>(static_cast<double>(total - done) / rate) + 1) +
-              " left";
+      line +=
+          "  " +
+          format_duration(static_cast<std::int64_t>(static_cast<double>(total - done) / rate) + 1) +
+          " left";
     }
   }
   // Erase what a longer earlier line left.

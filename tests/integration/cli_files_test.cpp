@@ -169,7 +169,8 @@ TEST_F(CliFilesTest, ATruncatedFileFailsVerificationAndNothingIsSaved) {
 
 TEST_F(CliFilesTest, AVanishedFileCannotBeFetched) {
   files_.write("fleeting.txt", "gone soon");
-  const CliRun sent = xchat("alice", {"send-file", "--vanish", "3s", "@bob", files_.file("fleeting.txt")});
+  const CliRun sent =
+      xchat("alice", {"send-file", "--vanish", "3s", "@bob", files_.file("fleeting.txt")});
   ASSERT_EQ(sent.exit_code, 0) << sent.output;
   EXPECT_NE(sent.output.find("sent fleeting.txt (9 B) to @bob"), std::string::npos) << sent.output;
   EXPECT_NE(sent.output.find("vanishes in"), std::string::npos) << sent.output;

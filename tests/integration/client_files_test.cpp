@@ -100,11 +100,11 @@ TEST_F(ClientFilesTest, SmallEmptyAndOneChunkFilesArriveByteForByte) {
   auto bob = account("bob");
   ASSERT_NE(alice, nullptr);
   ASSERT_NE(bob, nullptr);
-  for (const auto& [name, size] :
-       std::vector<std::pair<std::string, std::uint64_t>>{{"note.txt", 1000},
-                                                          {"empty.bin", 0},
-                                                          {"one.png", client::kAttachmentChunkBytes},
-                                                          {"three.pdf", 3 * client::kAttachmentChunkBytes + 7}}) {
+  for (const auto& [name, size] : std::vector<std::pair<std::string, std::uint64_t>>{
+           {"note.txt", 1000},
+           {"empty.bin", 0},
+           {"one.png", client::kAttachmentChunkBytes},
+           {"three.pdf", 3 * client::kAttachmentChunkBytes + 7}}) {
     SCOPED_TRACE(name);
     write_sample_file(files_.file(name), size, static_cast<std::uint32_t>(size));
     const auto message = send_to_bob(*alice, *bob, files_.file(name));
@@ -204,7 +204,8 @@ TEST_F(ClientFilesTest, AnAlteredFileIsRefusedAndNothingIsSaved) {
   const auto message = send_to_bob(*alice, *bob, files_.file("photo.jpg"));
   ASSERT_TRUE(message);
   {
-    std::fstream f(stored_ciphertext(message->file->id), std::ios::in | std::ios::out | std::ios::binary);
+    std::fstream f(stored_ciphertext(message->file->id),
+                   std::ios::in | std::ios::out | std::ios::binary);
     f.seekg(200000);
     char c = 0;
     f.get(c);

@@ -7,9 +7,7 @@
 namespace xchat::client {
 
 AttachmentDecryptor::AttachmentDecryptor(std::string_view key, std::uint64_t plaintext_size)
-    : key_(key),
-      plaintext_size_(plaintext_size),
-      chunks_(attachment_chunk_count(plaintext_size)) {
+    : key_(key), plaintext_size_(plaintext_size), chunks_(attachment_chunk_count(plaintext_size)) {
   crypto_generichash_init(&digest_, nullptr, 0, kAttachmentDigestBytes);
   piece_.reserve(kAttachmentChunkBytes + kAttachmentChunkOverhead);
 }
@@ -22,8 +20,8 @@ AttachmentDecryptor::~AttachmentDecryptor() {
 std::size_t AttachmentDecryptor::piece_size() const {
   if (!header_done_) return kAttachmentHeaderBytes;
   const std::uint64_t start = chunks_done_ * kAttachmentChunkBytes;
-  return static_cast<std::size_t>(std::min<std::uint64_t>(kAttachmentChunkBytes,
-                                                          plaintext_size_ - start)) +
+  return static_cast<std::size_t>(
+             std::min<std::uint64_t>(kAttachmentChunkBytes, plaintext_size_ - start)) +
          kAttachmentChunkOverhead;
 }
 

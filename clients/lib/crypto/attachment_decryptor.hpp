@@ -54,7 +54,7 @@ class AttachmentDecryptor {
 
   crypto_secretstream_xchacha20poly1305_state state_{};
   crypto_generichash_state digest_{};
-  std::string piece_;             // the header or chunk being collected
+  std::string piece_;  // the header or chunk being collected
   bool header_done_ = false;
   std::uint64_t chunks_done_ = 0;
   std::uint64_t received_ = 0;

@@ -14,8 +14,10 @@ namespace xchat::client {
 // is tagged final. So the ciphertext's size follows from the plaintext's, and an upload
 // can declare it before a byte is encrypted.
 inline constexpr std::size_t kAttachmentChunkBytes = 64 * 1024;
-inline constexpr std::size_t kAttachmentHeaderBytes = crypto_secretstream_xchacha20poly1305_HEADERBYTES;
-inline constexpr std::size_t kAttachmentChunkOverhead = crypto_secretstream_xchacha20poly1305_ABYTES;
+inline constexpr std::size_t kAttachmentHeaderBytes =
+    crypto_secretstream_xchacha20poly1305_HEADERBYTES;
+inline constexpr std::size_t kAttachmentChunkOverhead =
+    crypto_secretstream_xchacha20poly1305_ABYTES;
 inline constexpr std::size_t kAttachmentKeyBytes = crypto_secretstream_xchacha20poly1305_KEYBYTES;
 // BLAKE2b-256 (crypto_generichash) of the whole ciphertext, header included.
 inline constexpr std::size_t kAttachmentDigestBytes = 32;
@@ -26,7 +28,8 @@ inline constexpr std::uint64_t kMaxAttachmentPlaintextBytes = std::uint64_t{1} <
 // How many chunks a plaintext of `plaintext_size` bytes takes: at least one, since the
 // final tag must be carried by a chunk even when there is nothing to encrypt.
 constexpr std::uint64_t attachment_chunk_count(std::uint64_t plaintext_size) {
-  return plaintext_size == 0 ? 1 : (plaintext_size + kAttachmentChunkBytes - 1) / kAttachmentChunkBytes;
+  return plaintext_size == 0 ? 1
+                             : (plaintext_size + kAttachmentChunkBytes - 1) / kAttachmentChunkBytes;
 }
 
 // The ciphertext size of a plaintext of `plaintext_size` bytes.

@@ -11,13 +11,13 @@ namespace xchat::client {
 // encrypted file is on the server, the key that opens it, and what the receiver must find
 // there. The server sees the id only (in the send's `attachments`).
 struct FileAttachment {
-  std::string id;                   // the server's attachment id: 32 lowercase hex digits
-  std::string key;                  // 32 bytes: the secretstream key
-  std::string digest;               // 32 bytes: BLAKE2b-256 of the whole ciphertext
+  std::string id;                     // the server's attachment id: 32 lowercase hex digits
+  std::string key;                    // 32 bytes: the secretstream key
+  std::string digest;                 // 32 bytes: BLAKE2b-256 of the whole ciphertext
   std::uint64_t ciphertext_size = 0;  // as uploaded; attachment_ciphertext_size(plaintext_size)
   std::uint64_t plaintext_size = 0;   // the file's size
-  std::string name;                 // a base name: no '/', not "." or "..", 1..255 bytes
-  std::string media_type;           // e.g. "image/png"; printable ASCII, 1..127 bytes
+  std::string name;                   // a base name: no '/', not "." or "..", 1..255 bytes
+  std::string media_type;             // e.g. "image/png"; printable ASCII, 1..127 bytes
 
   // fields("xchat-file-v1", id, key, digest, u64 ciphertext_size, u64 plaintext_size,
   //        name, media_type), u64 big-endian.

@@ -56,7 +56,8 @@ class Download {
     while (decryptor_.received() < file_.ciphertext_size) {
       const std::uint64_t before = decryptor_.received();
       HttpRequest request{"GET", "/" + file_.id, {}, 0, {}};
-      if (before > 0) request.headers.emplace_back("Range", "bytes=" + std::to_string(before) + "-");
+      if (before > 0)
+        request.headers.emplace_back("Range", "bytes=" + std::to_string(before) + "-");
       skip_ = 0;
       first_piece_ = true;
       auto outcome = http.send(request, [this](const HttpResponse& head, std::string_view piece) {

@@ -84,7 +84,8 @@ Status AttachmentHttp::refusal(const HttpResponse& response) {
   const std::string code = text("code");
   const std::string message = text("message");
   const auto known = error_code_from_string(code);
-  const bool usable = known.has_value() && !(response.status >= 500 && *known == ErrorCode::kInternal);
+  const bool usable =
+      known.has_value() && !(response.status >= 500 && *known == ErrorCode::kInternal);
   return Status(usable ? *known : code_for_status(response.status),
                 (message.empty() ? "the server refused the transfer" : message) + " (HTTP " +
                     std::to_string(response.status) + ")");

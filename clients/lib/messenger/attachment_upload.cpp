@@ -36,7 +36,8 @@ std::uint64_t offset_of(const HttpResponse& r, std::uint64_t size) {
 }
 
 Status lost_track() {
-  return Status(ErrorCode::kInternal, "the server's answer does not say how much of the upload it has");
+  return Status(ErrorCode::kInternal,
+                "the server's answer does not say how much of the upload it has");
 }
 
 class Upload {
@@ -79,8 +80,7 @@ class Upload {
  private:
   Status create() {
     for (;;) {
-      auto outcome = http_.send(
-          {"POST", "", {{"Upload-Length", std::to_string(size_)}}, 0, {}});
+      auto outcome = http_.send({"POST", "", {{"Upload-Length", std::to_string(size_)}}, 0, {}});
       if (outcome && outcome->status == 201) {
         const json body = body_of(*outcome);
         if (body.is_object() && body.contains("id") && body["id"].is_string()) {

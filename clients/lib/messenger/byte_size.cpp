@@ -16,7 +16,10 @@ std::string format_bytes(std::uint64_t bytes) {
     ++unit;
   }
   char out[32];
-  std::snprintf(out, sizeof out, value < 9.995 ? "%.2f %s" : value < 99.95 ? "%.1f %s" : "%.0f %s",
+  std::snprintf(out, sizeof out,
+                value < 9.995   ? "%.2f %s"
+                : value < 99.95 ? "%.1f %s"
+                                : "%.0f %s",
                 value, kUnits[unit]);
   return out;
 }

@@ -65,8 +65,9 @@ std::string media_type_for(std::string_view file_name) {
   std::string extension(file_name.substr(dot + 1));
   std::transform(extension.begin(), extension.end(), extension.begin(),
                  [](unsigned char c) { return static_cast<char>(std::tolower(c)); });
-  const auto it = std::lower_bound(kTypes.begin(), kTypes.end(), extension,
-                                   [](const auto& entry, const std::string& e) { return entry.first < e; });
+  const auto it =
+      std::lower_bound(kTypes.begin(), kTypes.end(), extension,
+                       [](const auto& entry, const std::string& e) { return entry.first < e; });
   return std::string(it != kTypes.end() && it->first == extension ? it->second : kDefault);
 }
 

@@ -670,12 +670,13 @@ Result<AttachmentHttp> Messenger::attachment_http(TokenSource tokens) {
 
 TransferProgress Messenger::keeping_alive(const TransferProgress& progress) {
   return [this, progress, last = std::chrono::steady_clock::now()](std::uint64_t done,
-                                                                    std::uint64_t total) mutable {
+                                                                   std::uint64_t total) mutable {
     if (const auto now = std::chrono::steady_clock::now(); now - last >= std::chrono::seconds(5)) {
       last = now;
       // What arrives waits among the pushes for the next receive().
       if (ws_ && ws_->is_open()) {
-        if (auto frame = ws_->read_json(std::chrono::milliseconds(1)); frame && !frame->contains("id")) {
+        if (auto frame = ws_->read_json(std::chrono::milliseconds(1));
+            frame && !frame->contains("id")) {
           ws_->pushes().push_back(std::move(*frame));
         }
       }

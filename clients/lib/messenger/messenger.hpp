@@ -47,15 +47,15 @@ struct Event {
     kTimer,            // the conversation's vanishing timer changed (seconds, 0 = off)
   };
   Kind kind = Kind::kMessage;
-  std::string peer;               // canonical handle of the conversation
-  std::uint32_t device = 0;       // the sending device
-  std::string message_id;         // 16 bytes
-  std::int64_t timestamp_ms = 0;  // the server's
-  std::string text;               // message text, or what a warning says
+  std::string peer;                    // canonical handle of the conversation
+  std::uint32_t device = 0;            // the sending device
+  std::string message_id;              // 16 bytes
+  std::int64_t timestamp_ms = 0;       // the server's
+  std::string text;                    // message text, or what a warning says
   std::optional<FileAttachment> file;  // kMessage: a file message's attachment (text empty)
-  bool request = false;           // from someone not in our contacts
-  bool from_me = false;           // a copy of our own message, sent from another device
-  bool started = false;           // typing: started (true) or stopped
+  bool request = false;                // from someone not in our contacts
+  bool from_me = false;                // a copy of our own message, sent from another device
+  bool started = false;                // typing: started (true) or stopped
   HistoryEntry::State receipt = HistoryEntry::State::kDelivered;
   std::vector<std::string> receipt_ids;
   std::int64_t expires_at = 0;  // a message that vanishes: when (ms); 0 for never

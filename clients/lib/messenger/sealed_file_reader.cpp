@@ -15,7 +15,8 @@ namespace xchat::client {
 
 Result<std::unique_ptr<SealedFileReader>> SealedFileReader::open(const std::string& path) {
   const int fd = ::open(path.c_str(), O_RDONLY | O_CLOEXEC);
-  if (fd < 0) return Status(ErrorCode::kNotFound, "cannot read " + path + ": " + std::strerror(errno));
+  if (fd < 0)
+    return Status(ErrorCode::kNotFound, "cannot read " + path + ": " + std::strerror(errno));
   struct stat st {};
   if (::fstat(fd, &st) != 0 || !S_ISREG(st.st_mode)) {
     ::close(fd);

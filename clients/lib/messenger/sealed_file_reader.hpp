@@ -1,11 +1,11 @@
 #pragma once
 
+#include <sodium.h>
+
 #include <cstdint>
 #include <memory>
 #include <string>
 #include <string_view>
-
-#include <sodium.h>
 
 #include "crypto/attachment_encryptor.hpp"
 #include "xchat/status.hpp"

@@ -62,7 +62,8 @@ class Client : public HttpClient {
     if constexpr (!std::is_same_v<Stream, beast::tcp_stream>) {
       std::string error;
       if (!prepare_tls(stream_, options, &error)) return Status(ErrorCode::kUnavailable, error);
-      ec = run([&](auto handler) { stream_.async_handshake(net::ssl::stream_base::client, handler); });
+      ec = run(
+          [&](auto handler) { stream_.async_handshake(net::ssl::stream_base::client, handler); });
       if (ec) return network_error("tls", ec);
     }
     open_ = true;
@@ -103,7 +104,8 @@ class Client : public HttpClient {
     req.set(http::field::host, host_);
     for (const auto& [name, value] : r.headers) req.set(name, value);
     // A POST or PATCH says how long it is even when empty, as HTTP/1.1 servers expect.
-    if (r.body_length > 0 || req.method() == http::verb::post || req.method() == http::verb::patch) {
+    if (r.body_length > 0 || req.method() == http::verb::post ||
+        req.method() == http::verb::patch) {
       req.content_length(r.body_length);
     }
     req.body().data = nullptr;
@@ -152,7 +154,8 @@ class Client : public HttpClient {
       parser.get().body().size = body_buffer_.size();
       auto ec = run([&](auto handler) { http::async_read(stream_, buffer_, parser, handler); });
       // What arrived before a cut is handed over too: a download resumes after it.
-      const std::string_view got(body_buffer_.data(), body_buffer_.size() - parser.get().body().size);
+      const std::string_view got(body_buffer_.data(),
+                                 body_buffer_.size() - parser.get().body().size);
       if (streamed) {
         if (Status s = sink(response, got); !s) return fail(s);
       } else if (response.body.size() + got.size() > kMaxBufferedBody) {
@@ -188,7 +191,8 @@ struct PlainClient final : ContextHolder, Client<beast::tcp_stream> {
 };
 
 struct TlsClient final : ContextHolder, Client<beast::ssl_stream<beast::tcp_stream>> {
-  TlsClient() : Client<beast::ssl_stream<beast::tcp_stream>>(ContextHolder::io, ContextHolder::tls) {}
+  TlsClient()
+      : Client<beast::ssl_stream<beast::tcp_stream>>(ContextHolder::io, ContextHolder::tls) {}
 };
 
 template <class C>

@@ -25,10 +25,10 @@ struct HistoryEntry {
   enum class State { kSent, kDelivered, kRead, kReceived };
   std::string peer;  // canonical handle of the other account (ours for a sync copy's peer)
   Direction direction = Direction::kIn;
-  std::string message_id;         // 16 bytes
-  std::int64_t timestamp_ms = 0;  // the server's, when it accepted the message
-  std::uint32_t peer_device = 0;  // the sender's device, for incoming messages
-  std::string text;               // sealed at rest; empty for a file
+  std::string message_id;              // 16 bytes
+  std::int64_t timestamp_ms = 0;       // the server's, when it accepted the message
+  std::uint32_t peer_device = 0;       // the sender's device, for incoming messages
+  std::string text;                    // sealed at rest; empty for a file
   std::optional<FileAttachment> file;  // a file message's attachment, sealed at rest
   State state = State::kSent;
   // When it vanishes (ms, the server's clock); 0 for never. The row is deleted then.

@@ -76,8 +76,8 @@ TEST(AttachmentDecryptor, RoundTripsEmptyTinyOneChunkAndManyChunks) {
 
 TEST(AttachmentDecryptor, AFlippedByteAnywhereIsRefused) {
   const Sealed s = seal(pattern(2 * kAttachmentChunkBytes + 100));
-  for (const std::size_t at : {std::size_t{0}, std::size_t{30}, kAttachmentChunkBytes + 60,
-                               s.ciphertext.size() - 1}) {
+  for (const std::size_t at :
+       {std::size_t{0}, std::size_t{30}, kAttachmentChunkBytes + 60, s.ciphertext.size() - 1}) {
     std::string tampered = s.ciphertext;
     tampered[at] = static_cast<char>(tampered[at] ^ 0x01);
     const Opened o = open(s, 2 * kAttachmentChunkBytes + 100, tampered);

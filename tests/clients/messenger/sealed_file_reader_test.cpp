@@ -35,7 +35,8 @@ std::string read_to_end(SealedFileReader& reader) {
 std::string blake2b(std::string_view bytes) {
   std::string out(kAttachmentDigestBytes, '\0');
   crypto_generichash(reinterpret_cast<unsigned char*>(out.data()), out.size(),
-                     reinterpret_cast<const unsigned char*>(bytes.data()), bytes.size(), nullptr, 0);
+                     reinterpret_cast<const unsigned char*>(bytes.data()), bytes.size(), nullptr,
+                     0);
   return out;
 }
 

@@ -133,11 +133,11 @@ TEST(HttpClient, AnErrorBodyIsReadWholeAndNeverReachesTheSink) {
   auto client = connect(peer);
   ASSERT_NE(client, nullptr);
   bool sunk = false;
-  auto response = client->exchange({"GET", "/x", {}, 0, {}},
-                                   [&](const HttpResponse&, std::string_view) {
-                                     sunk = true;
-                                     return Status::ok();
-                                   });
+  auto response =
+      client->exchange({"GET", "/x", {}, 0, {}}, [&](const HttpResponse&, std::string_view) {
+        sunk = true;
+        return Status::ok();
+      });
   ASSERT_TRUE(response);
   EXPECT_EQ(response->status, 409);
   EXPECT_EQ(response->body, json);
@@ -150,11 +150,11 @@ TEST(HttpClient, ABodyCutShortIsUnavailableAndClosesTheConnection) {
   auto client = connect(peer);
   ASSERT_NE(client, nullptr);
   std::size_t got = 0;
-  auto response = client->exchange({"GET", "/x", {}, 0, {}},
-                                   [&](const HttpResponse&, std::string_view piece) {
-                                     got += piece.size();
-                                     return Status::ok();
-                                   });
+  auto response =
+      client->exchange({"GET", "/x", {}, 0, {}}, [&](const HttpResponse&, std::string_view piece) {
+        got += piece.size();
+        return Status::ok();
+      });
   ASSERT_FALSE(response);
   EXPECT_EQ(response.status().code(), ErrorCode::kUnavailable);
   EXPECT_EQ(got, 5000u) << "what arrived was handed over";

@@ -41,7 +41,10 @@ bool write_all(int fd, const char* data, std::size_t size) {
 
 CuttingRelay::CuttingRelay(std::uint16_t target_port, Direction direction,
                            std::uint64_t after_bytes, int cuts)
-    : target_port_(target_port), direction_(direction), after_bytes_(after_bytes), cuts_left_(cuts) {
+    : target_port_(target_port),
+      direction_(direction),
+      after_bytes_(after_bytes),
+      cuts_left_(cuts) {
   listener_ = ::socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0);
   sockaddr_in a = loopback(0);
   socklen_t len = sizeof a;
@@ -107,7 +110,8 @@ void CuttingRelay::relay(int client, int server) {
       std::size_t pass = static_cast<std::size_t>(n);
       bool cut = false;
       if ((direction_ == Direction::kUpstream) == upstream) {
-        if (carried + pass >= after_bytes_ && cuts_left_.load() > 0 && cuts_left_.fetch_sub(1) > 0) {
+        if (carried + pass >= after_bytes_ && cuts_left_.load() > 0 &&
+            cuts_left_.fetch_sub(1) > 0) {
           pass = static_cast<std::size_t>(after_bytes_ - std::min(carried, after_bytes_));
           cut = true;
         }

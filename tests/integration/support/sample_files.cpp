@@ -32,7 +32,8 @@ void write_sample_file(const std::string& path, std::uint64_t size, std::uint32_
     block_seed[1] = static_cast<unsigned char>(seed >> 8);
     for (int i = 0; i < 8; ++i) block_seed[2 + i] = static_cast<unsigned char>(index >> (8 * i));
     randombytes_buf_deterministic(block.data(), block.size(), block_seed.data());
-    out.write(block.data(), static_cast<std::streamsize>(std::min<std::uint64_t>(kBlockBytes, size - at)));
+    out.write(block.data(),
+              static_cast<std::streamsize>(std::min<std::uint64_t>(kBlockBytes, size - at)));
   }
   out.close();
   if (!out) throw std::runtime_error("cannot write " + path);

@@ -65,12 +65,12 @@ class CliFixture : public ::testing::Test {
       command += "'";
     }
     CliRun r;
-    r.exit_code = run_command({"/usr/bin/env", "XCHAT_INPUT=" + input,
-                               "XCHAT_PASS=" + (passphrase.empty() ? "pass " + home : passphrase),
-                               std::string("XCHAT_BIN=") + XCHAT_CLI_BINARY,
-                               "XCHAT_HOME_DIR=" + dir_.file(home), "XCHAT_CWD=" + cwd,
-                               "/bin/sh", "-c", command},
-                              &r.output);
+    r.exit_code = run_command(
+        {"/usr/bin/env", "XCHAT_INPUT=" + input,
+         "XCHAT_PASS=" + (passphrase.empty() ? "pass " + home : passphrase),
+         std::string("XCHAT_BIN=") + XCHAT_CLI_BINARY, "XCHAT_HOME_DIR=" + dir_.file(home),
+         "XCHAT_CWD=" + cwd, "/bin/sh", "-c", command},
+        &r.output);
     return r;
   }
 
