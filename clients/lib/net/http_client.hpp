@@ -26,9 +26,10 @@ struct HttpRequest {
   std::string method;  // "GET", "POST", "PATCH", "DELETE"
   std::string target;  // "/v1/attachments/ID"
   std::vector<std::pair<std::string, std::string>> headers;
-  // A body of `body_length` bytes (0: none), handed over by `body` piece by piece: each
-  // call gives the next bytes, at least one and no more than are left; the view must
-  // stay valid until the next call. An error from it ends the request with that error.
+  // A body of `body_length` bytes (0: none), sent chunked and handed over by `body` piece
+  // by piece: each call gives the next bytes, at least one and no more than are left; the
+  // view must stay valid until the next call. An error from it ends the request with that
+  // error.
   std::uint64_t body_length = 0;
   std::function<Result<std::string_view>()> body;
 };
