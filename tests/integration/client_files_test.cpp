@@ -75,6 +75,41 @@ class ClientFilesTest : public ::testing::Test {
     return (*out)->commit();
   }
 
+  // A 24 MiB file from Alice to Bob, whose upload (kUpstream: Alice reaches the daemon
+  // through a relay) or download (kDownstream: Bob does) is cut once after 8 MiB: it
+  // arrives whole, having been resumed rather than started over.
+  void resumes_after_a_cut(CuttingRelay::Direction direction) {
+    CuttingRelay relay(daemon_.port(), direction, 8 * kMiB);
+    const bool upload = direction == CuttingRelay::Direction::kUpstream;
+    auto alice = account("alice", upload ? &relay : nullptr);
+    auto bob = account("bob", upload ? nullptr : &relay);
+    ASSERT_NE(alice, nullptr);
+    ASSERT_NE(bob, nullptr);
+    write_sample_file(files_.file("sent.bin"), 24 * kMiB, 3);
+    const auto message = send_to_bob(*alice, *bob, files_.file("sent.bin"));
+    ASSERT_TRUE(message);
+    ASSERT_TRUE(fetch(*bob, *message, "received.bin"));
+    EXPECT_EQ(relay.cuts_made(), 1);
+    // About one file's worth went through, not one and a third.
+    EXPECT_LT(relay.bytes(direction), message->file->ciphertext_size + 2 * kMiB);
+    EXPECT_EQ(file_digest(files_.file("received.bin")), file_digest(files_.file("sent.bin")));
+  }
+
+  // Bob fetches `message`'s file into the "in" directory, expecting a refusal: returns it,
+  // having checked that nothing was left there, not even a temporary file.
+  Status refused_fetch(Messenger& bob, const HistoryEntry& message) {
+    fs::create_directories(files_.file("in"));
+    Status fetched;
+    {
+      auto out = PendingFile::create(files_.file("in/" + message.file->name), false);
+      if (!out) return out.status();
+      fetched = bob.fetch_file(message, **out);
+    }
+    EXPECT_FALSE(fetched) << "the file was accepted";
+    EXPECT_TRUE(received_files().empty()) << "no plaintext, not even a temporary file";
+    return fetched;
+  }
+
   // The file the daemon keeps for attachment `id`.
   std::string stored_ciphertext(const std::string& id) const {
     return daemon_.data_dir() + "/attachments/" + id;
@@ -162,37 +197,11 @@ TEST_F(ClientFilesTest, NoPlaintextReachesTheServersDisk) {
 }
 
 TEST_F(ClientFilesTest, AnUploadCutMidwayResumesFromWhereTheServerStopped) {
-  auto bob = account("bob");
-  ASSERT_NE(bob, nullptr);
-  CuttingRelay relay(daemon_.port(), CuttingRelay::Direction::kUpstream, 8 * kMiB);
-  auto alice = account("alice", &relay);
-  ASSERT_NE(alice, nullptr);
-  write_sample_file(files_.file("upload.bin"), 24 * kMiB, 3);
-  const auto message = send_to_bob(*alice, *bob, files_.file("upload.bin"));
-  ASSERT_TRUE(message);
-  EXPECT_EQ(relay.cuts_made(), 1);
-  // Resumed, not started over: about one file's worth went through, not one and a third.
-  EXPECT_LT(relay.bytes(CuttingRelay::Direction::kUpstream),
-            message->file->ciphertext_size + 2 * kMiB);
-  ASSERT_TRUE(fetch(*bob, *message, "upload-copy.bin"));
-  EXPECT_EQ(file_digest(files_.file("upload-copy.bin")), file_digest(files_.file("upload.bin")));
+  resumes_after_a_cut(CuttingRelay::Direction::kUpstream);
 }
 
 TEST_F(ClientFilesTest, ADownloadCutMidwayResumesWithARange) {
-  auto alice = account("alice");
-  ASSERT_NE(alice, nullptr);
-  CuttingRelay relay(daemon_.port(), CuttingRelay::Direction::kDownstream, 8 * kMiB);
-  auto bob = account("bob", &relay);
-  ASSERT_NE(bob, nullptr);
-  write_sample_file(files_.file("download.bin"), 24 * kMiB, 4);
-  const auto message = send_to_bob(*alice, *bob, files_.file("download.bin"));
-  ASSERT_TRUE(message);
-  ASSERT_TRUE(fetch(*bob, *message, "download-copy.bin"));
-  EXPECT_EQ(relay.cuts_made(), 1);
-  EXPECT_LT(relay.bytes(CuttingRelay::Direction::kDownstream),
-            message->file->ciphertext_size + 2 * kMiB);
-  EXPECT_EQ(file_digest(files_.file("download-copy.bin")),
-            file_digest(files_.file("download.bin")));
+  resumes_after_a_cut(CuttingRelay::Direction::kDownstream);
 }
 
 TEST_F(ClientFilesTest, AnAlteredFileIsRefusedAndNothingIsSaved) {
@@ -212,16 +221,10 @@ TEST_F(ClientFilesTest, AnAlteredFileIsRefusedAndNothingIsSaved) {
     f.seekp(200000);
     f.put(static_cast<char>(c ^ 0x20));
   }
-  fs::create_directory(files_.file("in"));
-  auto out = PendingFile::create(files_.file("in/photo.jpg"), false);
-  ASSERT_TRUE(out);
-  const Status fetched = bob->fetch_file(*message, **out);
-  ASSERT_FALSE(fetched);
+  const Status fetched = refused_fetch(*bob, *message);
   EXPECT_EQ(fetched.code(), ErrorCode::kBadSignature);
   EXPECT_NE(fetched.message().find("failed verification"), std::string::npos) << fetched.message();
   EXPECT_NE(fetched.message().find("altered"), std::string::npos) << fetched.message();
-  out->reset();
-  EXPECT_TRUE(received_files().empty()) << "no plaintext, not even a temporary file";
 }
 
 TEST_F(ClientFilesTest, ATruncatedFileIsRefusedAndNothingIsSaved) {
@@ -239,15 +242,9 @@ TEST_F(ClientFilesTest, ATruncatedFileIsRefusedAndNothingIsSaved) {
   ASSERT_EQ(sql_execute(daemon_, "UPDATE attachments SET size = " + std::to_string(shorter) +
                                      " WHERE id = x'" + message->file->id + "'"),
             1);
-  fs::create_directory(files_.file("in"));
-  auto out = PendingFile::create(files_.file("in/long.txt"), false);
-  ASSERT_TRUE(out);
-  const Status fetched = bob->fetch_file(*message, **out);
-  ASSERT_FALSE(fetched);
+  const Status fetched = refused_fetch(*bob, *message);
   EXPECT_EQ(fetched.code(), ErrorCode::kBadSignature);
   EXPECT_NE(fetched.message().find("truncated"), std::string::npos) << fetched.message();
-  out->reset();
-  EXPECT_TRUE(received_files().empty());
 }
 
 TEST_F(ClientFilesTest, AFileCutShortOnTheServerFailsCleanly) {
@@ -260,16 +257,10 @@ TEST_F(ClientFilesTest, AFileCutShortOnTheServerFailsCleanly) {
   ASSERT_TRUE(message);
   // Only the file shrinks: the server starts every answer and breaks off where it ends.
   fs::resize_file(stored_ciphertext(message->file->id), 2 * client::kAttachmentChunkBytes);
-  fs::create_directory(files_.file("in"));
-  auto out = PendingFile::create(files_.file("in/cut.bin"), false);
-  ASSERT_TRUE(out);
-  const Status fetched = bob->fetch_file(*message, **out);
-  ASSERT_FALSE(fetched);
+  const Status fetched = refused_fetch(*bob, *message);
   EXPECT_EQ(fetched.code(), ErrorCode::kUnavailable) << fetched.message();
   EXPECT_NE(fetched.message().find("the download stopped after"), std::string::npos)
       << fetched.message();
-  out->reset();
-  EXPECT_TRUE(received_files().empty());
 }
 
 TEST_F(ClientFilesTest, AVanishingFileMessageTakesItsFileWithIt) {
@@ -294,14 +285,8 @@ TEST_F(ClientFilesTest, AVanishingFileMessageTakesItsFileWithIt) {
   // A device whose clock is behind still shows the message; the server refuses the file.
   skew_ms_ = -60000;
   ASSERT_TRUE(bob->file_message(message->message_id));
-  fs::create_directory(files_.file("in"));
-  auto out = PendingFile::create(files_.file("in/brief.txt"), false);
-  ASSERT_TRUE(out);
-  const Status fetched = bob->fetch_file(*message, **out);
-  ASSERT_FALSE(fetched);
+  const Status fetched = refused_fetch(*bob, *message);
   EXPECT_EQ(fetched.code(), ErrorCode::kNotFound) << fetched.message();
-  out->reset();
-  EXPECT_TRUE(received_files().empty());
 }
 
 }  // namespace

@@ -1,5 +1,6 @@
 #pragma once
 
+#include <boost/asio/io_context.hpp>
 #include <boost/asio/ssl/context.hpp>
 #include <boost/beast/core/tcp_stream.hpp>
 #include <boost/beast/ssl/ssl_stream.hpp>
@@ -11,6 +12,13 @@
 namespace xchat::client {
 
 // What every connection of a client to xchatd sets up the same way, WebSocket or HTTP.
+
+// What a client's stream runs on, which must outlive the stream: as the first base of a
+// client class, they are constructed before its stream and destroyed after it.
+struct ClientContexts {
+  boost::asio::io_context io;
+  boost::asio::ssl::context tls{boost::asio::ssl::context::tls_client};
+};
 
 // The Host header: an IPv6 address goes in brackets (RFC 7230 section 5.4).
 std::string host_header(const std::string& host, std::uint16_t port);

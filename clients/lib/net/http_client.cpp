@@ -183,20 +183,13 @@ class Client : public HttpClient {
   bool open_ = false;
 };
 
-// The io_context and TLS context must outlive the stream: as the first base they are
-// constructed before it and destroyed after it.
-struct ContextHolder {
-  net::io_context io;
-  net::ssl::context tls{net::ssl::context::tls_client};
+struct PlainClient final : ClientContexts, Client<beast::tcp_stream> {
+  PlainClient() : Client<beast::tcp_stream>(ClientContexts::io) {}
 };
 
-struct PlainClient final : ContextHolder, Client<beast::tcp_stream> {
-  PlainClient() : Client<beast::tcp_stream>(ContextHolder::io) {}
-};
-
-struct TlsClient final : ContextHolder, Client<beast::ssl_stream<beast::tcp_stream>> {
+struct TlsClient final : ClientContexts, Client<beast::ssl_stream<beast::tcp_stream>> {
   TlsClient()
-      : Client<beast::ssl_stream<beast::tcp_stream>>(ContextHolder::io, ContextHolder::tls) {}
+      : Client<beast::ssl_stream<beast::tcp_stream>>(ClientContexts::io, ClientContexts::tls) {}
 };
 
 template <class C>
@@ -213,7 +206,7 @@ Result<std::unique_ptr<HttpClient>> HttpClient::connect(std::uint16_t port,
   if (!options.tls) return connected(std::make_unique<PlainClient>(), port, options);
   auto client = std::make_unique<TlsClient>();
   std::string error;
-  if (!load_trust(client->ContextHolder::tls, options, &error)) {
+  if (!load_trust(client->ClientContexts::tls, options, &error)) {
     return Status(ErrorCode::kUnavailable, error);
   }
   return connected(std::move(client), port, options);

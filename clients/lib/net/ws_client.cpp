@@ -228,20 +228,13 @@ class Client : public WsClient {
   std::optional<int> close_code_;
 };
 
-// The io_context and TLS context must outlive the stream: as the first base they are
-// constructed before it and destroyed after it.
-struct ContextHolder {
-  net::io_context ioc;
-  net::ssl::context tls{net::ssl::context::tls_client};
+struct PlainClient final : ClientContexts, Client<beast::tcp_stream> {
+  PlainClient() : Client<beast::tcp_stream>(ClientContexts::io) {}
 };
 
-struct PlainClient final : ContextHolder, Client<beast::tcp_stream> {
-  PlainClient() : Client<beast::tcp_stream>(ContextHolder::ioc) {}
-};
-
-struct TlsClient final : ContextHolder, Client<beast::ssl_stream<beast::tcp_stream>> {
+struct TlsClient final : ClientContexts, Client<beast::ssl_stream<beast::tcp_stream>> {
   TlsClient()
-      : Client<beast::ssl_stream<beast::tcp_stream>>(ContextHolder::ioc, ContextHolder::tls) {}
+      : Client<beast::ssl_stream<beast::tcp_stream>>(ClientContexts::io, ClientContexts::tls) {}
 };
 
 }  // namespace
@@ -250,7 +243,7 @@ std::unique_ptr<WsClient> WsClient::connect(std::uint16_t port, const ConnectOpt
                                             std::string* error, int* http_status) {
   if (options.tls) {
     auto c = std::make_unique<TlsClient>();
-    if (!load_trust(c->ContextHolder::tls, options, error)) return nullptr;
+    if (!load_trust(c->ClientContexts::tls, options, error)) return nullptr;
     if (!c->connect(port, options, error, http_status)) return nullptr;
     return c;
   }
