@@ -18,6 +18,7 @@
 #include "integration/support/messaging.hpp"
 #include "integration/support/messengers.hpp"
 #include "integration/support/sample_files.hpp"
+#include "integration/support/self_signed_certificate.hpp"
 #include "messenger/messenger.hpp"
 #include "support/temp_dir.hpp"
 
@@ -287,6 +288,39 @@ TEST_F(ClientFilesTest, AVanishingFileMessageTakesItsFileWithIt) {
   ASSERT_TRUE(bob->file_message(message->message_id));
   const Status fetched = refused_fetch(*bob, *message);
   EXPECT_EQ(fetched.code(), ErrorCode::kNotFound) << fetched.message();
+}
+
+// With native TLS the transfers go over https:// to the port of the wss:// URL, the
+// certificate checked as the WebSocket's is.
+TEST(ClientFilesTls, AFileTravelsOverTls) {
+  SelfSignedCertificate certificate;
+  Daemon daemon(certificate.config());
+  TempDir dir("xchat-files-tls");
+  const std::string url = "wss://localhost:" + std::to_string(daemon.port()) + "/v1/ws";
+  auto account = [&](const std::string& name) -> std::unique_ptr<Messenger> {
+    client::MessengerOptions o;
+    o.home = dir.file(name);
+    o.passphrase = "passphrase of " + name;
+    o.connect.ca_file = certificate.cert();
+    auto m = Messenger::init(o, url, "@" + name, 1, "");
+    EXPECT_TRUE(m) << (m ? "" : m.status().message());
+    return m ? std::move(*m) : nullptr;
+  };
+  auto alice = account("alice");
+  auto bob = account("bob");
+  ASSERT_NE(alice, nullptr);
+  ASSERT_NE(bob, nullptr);
+  write_sample_file(dir.file("tls.bin"), 3 * kMiB, 9);
+  auto sent = alice->send_file("@bob", dir.file("tls.bin"));
+  ASSERT_TRUE(sent) << sent.status().message();
+  Messengers::until(*bob, Event::Kind::kMessage, 10);
+  const auto message = bob->file_message(sent->message_id);
+  ASSERT_TRUE(message);
+  auto out = PendingFile::create(dir.file("tls-copy.bin"), false);
+  ASSERT_TRUE(out);
+  ASSERT_TRUE(bob->fetch_file(*message, **out));
+  ASSERT_TRUE((*out)->commit());
+  EXPECT_EQ(file_digest(dir.file("tls-copy.bin")), file_digest(dir.file("tls.bin")));
 }
 
 }  // namespace
