@@ -196,6 +196,10 @@ TEST_F(CliFilesTest, MistakesAreUsageOrLocalErrors) {
   const CliRun missing = xchat("alice", {"send-file", "@bob", files_.file("nowhere.txt")});
   EXPECT_EQ(missing.exit_code, 4) << missing.output;
   EXPECT_NE(missing.output.find("no file to send"), std::string::npos) << missing.output;
+  files_.write("to-me.txt", "x");
+  const CliRun to_me = xchat("alice", {"send-file", "@alice", files_.file("to-me.txt")});
+  EXPECT_EQ(to_me.exit_code, 2) << to_me.output;
+  EXPECT_TRUE(fs::is_empty(daemon_.data_dir() + "/attachments")) << "refused before uploading";
   const CliRun vanish = xchat("alice", {"send-file", "--vanish", "soon", "@bob", files_.file("x")});
   EXPECT_EQ(vanish.exit_code, 1) << vanish.output;
 }

@@ -566,15 +566,20 @@ Result<Sent> Messenger::send_text(std::string_view to, std::string_view text,
   return send_message(to, std::string(text), std::nullopt, expires_in);
 }
 
-Result<Sent> Messenger::send_message(std::string_view to, std::string text,
-                                     std::optional<FileAttachment> file,
-                                     std::optional<std::uint32_t> expires_in) {
-  const auto peer = canonical(to);
-  if (!peer) return peer.status();
-  if (*peer == handle_) {
+Result<std::string> Messenger::recipient(std::string_view to) const {
+  auto peer = canonical(to);
+  if (peer && *peer == handle_) {
     return Status(ErrorCode::kBadRequest,
                   "that is you: your other devices get copies of what you send");
   }
+  return peer;
+}
+
+Result<Sent> Messenger::send_message(std::string_view to, std::string text,
+                                     std::optional<FileAttachment> file,
+                                     std::optional<std::uint32_t> expires_in) {
+  const auto peer = recipient(to);
+  if (!peer) return peer.status();
   const std::uint32_t seconds = expires_in.value_or(store_->timer(*peer));
   json extra = json::object();
   if (seconds != 0) extra["expires_in"] = seconds;
@@ -601,7 +606,8 @@ Result<Sent> Messenger::send_message(std::string_view to, std::string text,
 Result<Sent> Messenger::send_file(std::string_view to, const std::string& path,
                                   std::optional<std::uint32_t> expires_in,
                                   const TransferProgress& progress) {
-  const auto peer = canonical(to);
+  // Checked before the upload, which would otherwise be for nothing.
+  const auto peer = recipient(to);
   if (!peer) return peer.status();
   auto reader = SealedFileReader::open(path);
   if (!reader) return reader.status();

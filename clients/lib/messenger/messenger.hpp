@@ -189,6 +189,8 @@ class Messenger {
                                      std::uint32_t id, const std::optional<std::string>& secret);
   Status fetch_sessions(const std::string& handle, bool own);
   Status refresh_after_stale(const std::string& handle, const nlohmann::json& devices, bool own);
+  // The canonical form of `to`, which must be another account than ours.
+  Result<std::string> recipient(std::string_view to) const;
   // Sends a text (or, with `file`, a file message) to `to` with its timer — `expires_in`,
   // else the conversation's — and keeps our copy in the history.
   Result<Sent> send_message(std::string_view to, std::string text,
