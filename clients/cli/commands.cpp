@@ -1,10 +1,12 @@
 #include "cli/commands.hpp"
 
 #include <fcntl.h>
+#include <sys/stat.h>
 #include <unistd.h>
 
 #include <csignal>
 #include <ctime>
+#include <filesystem>
 #include <fstream>
 #include <iostream>
 #include <iterator>
@@ -12,7 +14,9 @@
 #include <nlohmann/json.hpp>
 #include <set>
 
+#include "cli/progress_bar.hpp"
 #include "cli/terminal.hpp"
+#include "messenger/byte_size.hpp"
 #include "messenger/duration.hpp"
 #include "messenger/messenger.hpp"
 #include "xchat/base64.hpp"
@@ -129,6 +133,23 @@ Result<std::string> parse_message_id(std::string_view text) {
   return std::move(*id);
 }
 
+// A --vanish value: nothing when empty (the conversation's timer applies).
+Result<std::optional<std::uint32_t>> parse_vanish(const std::string& vanish) {
+  if (vanish.empty()) return std::optional<std::uint32_t>();
+  auto seconds = parse_duration(vanish);
+  if (!seconds) return seconds.status();
+  return std::optional<std::uint32_t>(*seconds);
+}
+
+// How a file message reads: "[file] report.pdf (1.20 MiB)".
+std::string file_text(const FileAttachment& f) {
+  return "[file] " + f.name + " (" + format_bytes(f.plaintext_size) + ")";
+}
+
+json file_json(const FileAttachment& f) {
+  return {{"name", f.name}, {"size", f.plaintext_size}, {"media_type", f.media_type}};
+}
+
 std::string timer_text(std::uint32_t seconds) {
   return seconds == 0 ? "off" : format_duration(seconds);
 }
@@ -155,6 +176,7 @@ json event_json(const Event& e) {
       j["message_id"] = message_id_text(e.message_id);
       j["timestamp"] = e.timestamp_ms;
       j["text"] = e.text;
+      if (e.file) j["file"] = file_json(*e.file);
       j["request"] = e.request;
       j["from_me"] = e.from_me;
       if (e.expires_at != 0) j["expires_at"] = e.expires_at;
@@ -207,13 +229,14 @@ json event_json(const Event& e) {
 std::optional<std::string> event_text(const Event& e) {
   switch (e.kind) {
     case Event::Kind::kMessage: {
-      const std::string vanishes =
+      std::string notes =
           e.expires_at != 0 ? "  (vanishes in " + format_duration(seconds_left(e.expires_at)) + ")"
                             : "";
-      if (e.from_me)
-        return clock_time(e.timestamp_ms) + " you -> " + e.peer + ": " + e.text + vanishes;
+      if (e.file) notes += "  -> xchat get-file " + message_id_text(e.message_id);
+      const std::string text = e.file ? file_text(*e.file) : e.text;
+      if (e.from_me) return clock_time(e.timestamp_ms) + " you -> " + e.peer + ": " + text + notes;
       return clock_time(e.timestamp_ms) + " " + e.peer + (e.request ? " (request)" : "") + ": " +
-             e.text + vanishes;
+             text + notes;
     }
     case Event::Kind::kEdited:
       return clock_time(e.timestamp_ms) + " " + (e.from_me ? "you -> " + e.peer : e.peer) +
@@ -284,7 +307,8 @@ std::string history_line(const HistoryEntry& h, const std::string& peer) {
     notes += std::string(notes.empty() ? "" : ", ") + "vanishes in " +
              format_duration(seconds_left(h.expires_at));
   }
-  return clock_time(h.timestamp_ms) + " " + (out ? "you" : peer) + ": " + h.text +
+  return clock_time(h.timestamp_ms) + " " + (out ? "you" : peer) + ": " +
+         (h.file ? file_text(*h.file) + (h.text.empty() ? "" : " " + h.text) : h.text) +
          (notes.empty() ? "" : "  (" + notes + ")") + "  [" + message_id_text(h.message_id) + "]";
 }
 
@@ -329,22 +353,111 @@ int init(const GlobalOptions& g, const std::string& server, const std::string& h
 
 int send(const GlobalOptions& g, const std::string& to, const std::string& text,
          const std::string& vanish) {
-  std::optional<std::uint32_t> expires_in;
-  if (!vanish.empty()) {
-    auto seconds = parse_duration(vanish);
-    if (!seconds) return fail(g, kUsage, seconds.status());
-    expires_in = *seconds;
-  }
+  const auto expires_in = parse_vanish(vanish);
+  if (!expires_in) return fail(g, kUsage, expires_in.status());
   int code = kOk;
   auto m = open(g, code);
   if (!m) return code;
   // A changed identity key is shown before the message goes.
   if (auto changed = m->identity_changed(to); !changed) return refused(g, changed.status());
   show(g, m->receive(std::chrono::milliseconds(0)));
-  auto sent = m->send_text(to, text, expires_in);
+  auto sent = m->send_text(to, text, *expires_in);
   show(g, m->receive(std::chrono::milliseconds(0)));
   if (!sent) return refused(g, sent.status());
   print_sent(g, "sent to " + to, *sent);
+  return kOk;
+}
+
+int send_file(const GlobalOptions& g, const std::string& to, const std::string& path,
+              const std::string& vanish) {
+  const auto expires_in = parse_vanish(vanish);
+  if (!expires_in) return fail(g, kUsage, expires_in.status());
+  // Checked before the passphrase is asked for: a typo should not cost a login.
+  struct stat st {};
+  if (::stat(path.c_str(), &st) != 0 || !S_ISREG(st.st_mode)) {
+    return fail(g, kLocal, Status(ErrorCode::kNotFound, "no file to send at " + path));
+  }
+  int code = kOk;
+  auto m = open(g, code);
+  if (!m) return code;
+  if (auto changed = m->identity_changed(to); !changed) return refused(g, changed.status());
+  show(g, m->receive(std::chrono::milliseconds(0)));
+  const std::string name = std::filesystem::path(path).filename().string();
+  Result<Sent> sent = Status::ok();
+  {
+    ProgressBar bar("sending " + name);
+    sent = m->send_file(to, path, *expires_in,
+                        [&](std::uint64_t done, std::uint64_t total) { bar.update(done, total); });
+  }
+  show(g, m->receive(std::chrono::milliseconds(0)));
+  if (!sent) return refused(g, sent.status());
+  print_sent(
+      g,
+      "sent " + name + " (" + format_bytes(static_cast<std::uint64_t>(st.st_size)) + ") to " + to,
+      *sent);
+  return kOk;
+}
+
+int get_file(const GlobalOptions& g, const std::string& message_id, const std::string& path,
+             bool force) {
+  auto id = parse_message_id(message_id);
+  if (!id) return fail(g, kUsage, id.status());
+  int code = kOk;
+  auto m = open(g, code);
+  if (!m) return code;
+  auto message = m->file_message(*id);
+  if (!message) {
+    // It may still be on its way: take what the server holds for this device first.
+    for (int round = 0; round < 6 && !message; ++round) {
+      const auto events = m->receive(std::chrono::milliseconds(500));
+      show(g, events);
+      message = m->file_message(*id);
+      if (std::any_of(events.begin(), events.end(),
+                      [](const Event& e) { return e.kind == Event::Kind::kQueueEmpty; })) {
+        break;
+      }
+    }
+  }
+  if (!message) {
+    return fail(
+        g, kLocal,
+        Status(ErrorCode::kNotFound, "no file message " + message_id +
+                                         " on this device (`xchat history @h` lists them)"));
+  }
+  const FileAttachment& file = *message->file;
+  std::string target = path.empty() ? file.name : path;
+  if (std::error_code ec; std::filesystem::is_directory(target, ec)) {
+    target = (std::filesystem::path(target) / file.name).string();
+  }
+  auto out = PendingFile::create(target, force);
+  if (!out) return fail(g, kLocal, out.status());
+  Status fetched;
+  {
+    ProgressBar bar("receiving " + file.name);
+    fetched = m->fetch_file(
+        *message, **out, [&](std::uint64_t done, std::uint64_t total) { bar.update(done, total); });
+  }
+  if (!fetched) {
+    const Status& s = fetched;
+    switch (s.code()) {
+      case ErrorCode::kBadSignature:
+        return fail(g, kUnverified, Status(s.code(), s.message() + "; nothing was saved"));
+      case ErrorCode::kInternal:  // writing the file failed
+        return fail(g, kLocal, s);
+      default:
+        return refused(g, s);
+    }
+  }
+  if (Status s = (*out)->commit(); !s) return fail(g, kLocal, s);
+  if (g.json) {
+    json j = file_json(file);
+    j["message_id"] = message_id_text(message->message_id);
+    j["path"] = target;
+    std::cout << j.dump() << '\n';
+  } else {
+    std::cout << "saved " << file.name << " (" << format_bytes(file.plaintext_size) << ") to "
+              << target << '\n';
+  }
   return kOk;
 }
 
@@ -463,6 +576,7 @@ int history(const GlobalOptions& g, const std::string& peer, int limit) {
               {"text", h.text},
               {"state", state_name(h.state)},
               {"edited", h.edited}};
+    if (h.file) j["file"] = file_json(*h.file);
     if (h.expires_at != 0) {
       j["expires_at"] = h.expires_at;
       j["vanishes_in"] = seconds_left(h.expires_at);

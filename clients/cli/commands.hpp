@@ -12,6 +12,7 @@ enum ExitCode : int {
   kRefused = 2,      // the server refused the request (its error code is printed)
   kUnreachable = 3,  // the server could not be reached, or the connection was lost
   kLocal = 4,        // a local problem: no account, wrong passphrase, unreadable files
+  kUnverified = 5,   // a received file failed verification (altered or truncated): not saved
 };
 
 struct GlobalOptions {
@@ -27,6 +28,13 @@ int init(const GlobalOptions& g, const std::string& server, const std::string& h
 // `vanish`: a duration (30s, 5m, 1h, 7d); empty for the conversation's timer.
 int send(const GlobalOptions& g, const std::string& to, const std::string& text,
          const std::string& vanish);
+// Sends the file at `path`; `vanish` as for send.
+int send_file(const GlobalOptions& g, const std::string& to, const std::string& path,
+              const std::string& vanish);
+// Saves the file of message `message_id` at `path` (empty: its name in the current
+// directory; a directory: its name there), never over an existing file unless `force`.
+int get_file(const GlobalOptions& g, const std::string& message_id, const std::string& path,
+             bool force);
 // `value`: a duration or "off" sets the conversation's timer; empty shows it.
 int timer(const GlobalOptions& g, const std::string& peer, const std::string& value);
 // `message_id`: as send and history print it (base64, 24 characters).

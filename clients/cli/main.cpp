@@ -66,6 +66,22 @@ int main(int argc, char** argv) {
   send->add_option("text", words, "The message")->required();
   send->callback([&] { result = cli::send(g, peer, joined(words), vanish); });
 
+  std::string path;
+  auto* send_file = app.add_subcommand("send-file", "Send a file, encrypted end to end");
+  send_file->add_option("--vanish", vanish,
+                        "It vanishes this long after it is sent (30s, 5m, 1h, 7d)");
+  send_file->add_option("handle", peer, "To whom")->required();
+  send_file->add_option("path", path, "The file")->required();
+  send_file->callback([&] { result = cli::send_file(g, peer, path, vanish); });
+
+  std::string message_id;
+  bool force = false;
+  auto* get_file = app.add_subcommand("get-file", "Download, verify and save a file sent to you");
+  get_file->add_option("message_id", message_id, "As listen and history print it")->required();
+  get_file->add_option("path", path, "Where to save it (default: its name, here)");
+  get_file->add_flag("--force", force, "Replace a file that is already there");
+  get_file->callback([&] { result = cli::get_file(g, message_id, path, force); });
+
   std::string value;
   auto* timer = app.add_subcommand(
       "timer",
@@ -74,7 +90,6 @@ int main(int argc, char** argv) {
   timer->add_option("duration", value, "A duration, or off");
   timer->callback([&] { result = cli::timer(g, peer, value); });
 
-  std::string message_id;
   auto* unsend = app.add_subcommand("unsend", "Delete a message of yours for everyone");
   unsend->add_option("handle", peer, "The conversation")->required();
   unsend->add_option("message_id", message_id, "As send and history print it")->required();

@@ -1,48 +1,14 @@
 // Native TLS: with tls.cert and tls.key the one port speaks wss:// only.
 #include <gtest/gtest.h>
 
-#include <stdexcept>
-
 #include "integration/support/daemon.hpp"
 #include "integration/support/helpers.hpp"
 #include "integration/support/identity.hpp"
+#include "integration/support/self_signed_certificate.hpp"
 #include "integration/support/ws_client.hpp"
-#include "support/temp_dir.hpp"
 
 namespace xchat::testing {
 namespace {
-
-// `text` as a TOML string value (no escaping: test paths hold no quotes or backslashes).
-std::string toml_string(const std::string& text) {
-  std::string quoted = "\"";
-  quoted.append(text).append("\"");
-  return quoted;
-}
-
-// A throwaway self-signed P-256 certificate for CN=localhost, made with the openssl CLI.
-class SelfSignedCertificate {
- public:
-  SelfSignedCertificate() {
-    std::string output;
-    const int rc = run_command({"/usr/bin/openssl", "req", "-x509", "-newkey", "ec", "-pkeyopt",
-                                "ec_paramgen_curve:prime256v1", "-nodes", "-days", "1", "-subj",
-                                "/CN=localhost", "-keyout", key(), "-out", cert()},
-                               &output);
-    if (rc != 0) throw std::runtime_error("openssl req failed: " + output);
-  }
-
-  // Where the certificate and key are; tests may put files of their own there.
-  const TempDir& dir() const { return dir_; }
-  std::string cert() const { return dir_.file("cert.pem"); }
-  std::string key() const { return dir_.file("key.pem"); }
-
-  Overrides config() const {
-    return {{"tls.cert", toml_string(cert())}, {"tls.key", toml_string(key())}};
-  }
-
- private:
-  TempDir dir_{"xchatd-tls"};
-};
 
 // A client that trusts `certificate` alone and checks that it names the host it dials.
 ConnectOptions tls_options(const SelfSignedCertificate& certificate) {

@@ -2,6 +2,7 @@
 
 #include <algorithm>
 
+#include "crypto/big_endian.hpp"
 #include "crypto/byte_reader.hpp"
 #include "xchat/handle.hpp"
 #include "xchat/signing.hpp"
@@ -15,15 +16,6 @@ constexpr std::size_t kMessageIdBytes = 16;
 constexpr std::size_t kMaxBodyBytes = 1 << 20;
 constexpr std::size_t kTimerBodyBytes = 1 + 4;
 
-std::string big_endian(std::uint64_t v, std::size_t bytes) {
-  std::string out(bytes, '\0');
-  for (std::size_t i = 0; i < bytes; ++i) {
-    out[bytes - 1 - i] = static_cast<char>(v & 0xff);
-    v >>= 8;
-  }
-  return out;
-}
-
 // Whether `body` has the shape its type requires (text, receipts and typing are checked
 // where they are used; these carry what decides which message is changed).
 bool body_fits(ContentType type, std::string_view body) {
@@ -32,6 +24,8 @@ bool body_fits(ContentType type, std::string_view body) {
       return body.size() >= kMessageIdBytes;
     case ContentType::kRetraction:
       return body.size() == kMessageIdBytes;
+    case ContentType::kFile:
+      return FileAttachment::decode(body).has_value();
     case ContentType::kControl:
       // Kinds a later version adds pass, for the receiver to ignore.
       return !body.empty() && (static_cast<std::uint8_t>(body[0]) != kControlTimer ||
@@ -69,7 +63,7 @@ std::optional<Content> Content::decode(std::string_view bytes) {
     if (c.expires_in == 0) return std::nullopt;  // 0 is written by leaving the field out
   }
   if (!r.at_end() || type < static_cast<std::uint8_t>(ContentType::kText) ||
-      type > static_cast<std::uint8_t>(ContentType::kRetraction)) {
+      type > static_cast<std::uint8_t>(ContentType::kFile)) {
     return std::nullopt;
   }
   c.type = static_cast<ContentType>(type);
@@ -91,6 +85,8 @@ std::uint32_t Content::timer_seconds() const {
   const std::uint32_t seconds = r.u32();
   return r.at_end() ? seconds : 0;
 }
+
+std::optional<FileAttachment> Content::file() const { return FileAttachment::decode(body); }
 
 std::string Content::edit_body(std::string_view target, std::string_view text) {
   return std::string(target) + std::string(text);

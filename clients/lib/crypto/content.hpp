@@ -6,6 +6,7 @@
 #include <string_view>
 
 #include "crypto/crypto_error.hpp"
+#include "crypto/file_attachment.hpp"
 #include "crypto/x3dh.hpp"
 
 namespace xchat::client {
@@ -20,6 +21,7 @@ enum class ContentType : std::uint8_t {
   kControl = 4,     // body: u8 kind || its fields (kControlTimer: u32 seconds, 0 = off)
   kEdit = 5,        // body: the 16-byte id of the message it replaces || the new UTF-8 text
   kRetraction = 6,  // body: the 16-byte id of the message its sender unsends
+  kFile = 7,        // body: a FileAttachment (crypto/file_attachment.hpp)
 };
 
 // Control messages (ContentType::kControl), by their first body byte.
@@ -46,7 +48,8 @@ struct Content {
   std::string encode() const;
   // Nothing when the bytes are not exactly such an encoding: an unknown type, an
   // expires_in field holding 0, or a body its type does not allow (an edit or retraction
-  // without its 16-byte target, a control message that is not a timer).
+  // without its 16-byte target, a control message that is not a timer, a file that is not
+  // a FileAttachment).
   static std::optional<Content> decode(std::string_view bytes);
 
   // kEdit and kRetraction: the id of the message they act on.
@@ -55,6 +58,8 @@ struct Content {
   std::string_view edit_text() const;
   // kControl with kControlTimer: the conversation timer in seconds (0 = off).
   std::uint32_t timer_seconds() const;
+  // kFile: what the file message carries; nothing for a content that decode() would refuse.
+  std::optional<FileAttachment> file() const;
 
   static std::string edit_body(std::string_view target, std::string_view text);
   static std::string timer_body(std::uint32_t seconds);

@@ -18,6 +18,10 @@ std::string_view to_string(CryptoError error) {
       return "too_many_skipped";
     case CryptoError::kMisattributed:
       return "misattributed";
+    case CryptoError::kTruncated:
+      return "truncated";
+    case CryptoError::kDigestMismatch:
+      return "digest_mismatch";
   }
   return "unknown";
 }

@@ -15,6 +15,8 @@ enum class CryptoError {
   kDuplicate,       // that message was decrypted already (a replay), or its key is gone
   kTooManySkipped,  // the message is further ahead in its chain than the skip bound allows
   kMisattributed,   // the content names another sender or message id than its envelope
+  kTruncated,       // an attachment's stream ends before its final chunk
+  kDigestMismatch,  // an attachment's ciphertext is not the one its message describes
 };
 
 std::string_view to_string(CryptoError error);

@@ -3,6 +3,7 @@
 #include <sodium.h>
 
 #include <algorithm>
+#include <filesystem>
 #include <set>
 #include <thread>
 
@@ -10,6 +11,10 @@
 #include "crypto/random.hpp"  // the core's (src/crypto)
 #include "crypto/safety_number.hpp"
 #include "messenger/amendments.hpp"
+#include "messenger/attachment_download.hpp"
+#include "messenger/attachment_upload.hpp"
+#include "messenger/media_type.hpp"
+#include "messenger/sealed_file_reader.hpp"
 #include "xchat/base64.hpp"
 #include "xchat/error_code.hpp"
 #include "xchat/handle.hpp"
@@ -85,6 +90,12 @@ Content new_content(ContentType type, std::string body, std::uint32_t expires_in
   c.body = std::move(body);
   c.expires_in = expires_in;
   return c;
+}
+
+// The name a file is sent under: its base name, or "file" for a path that has none.
+std::string attachment_name(const std::string& path) {
+  std::string name = std::filesystem::path(path).filename().string();
+  return FileAttachment::valid_name(name) ? name : "file";
 }
 
 // When a message vanishes (ms; 0 never): the server's expires_at, but no later than its
@@ -552,16 +563,30 @@ Result<Sent> Messenger::send_content(const std::string& to, Content content, jso
 
 Result<Sent> Messenger::send_text(std::string_view to, std::string_view text,
                                   std::optional<std::uint32_t> expires_in) {
-  const auto peer = canonical(to);
-  if (!peer) return peer.status();
-  if (*peer == handle_) {
+  return send_message(to, std::string(text), std::nullopt, expires_in);
+}
+
+Result<std::string> Messenger::recipient(std::string_view to) const {
+  auto peer = canonical(to);
+  if (peer && *peer == handle_) {
     return Status(ErrorCode::kBadRequest,
                   "that is you: your other devices get copies of what you send");
   }
+  return peer;
+}
+
+Result<Sent> Messenger::send_message(std::string_view to, std::string text,
+                                     std::optional<FileAttachment> file,
+                                     std::optional<std::uint32_t> expires_in) {
+  const auto peer = recipient(to);
+  if (!peer) return peer.status();
   const std::uint32_t seconds = expires_in.value_or(store_->timer(*peer));
   json extra = json::object();
   if (seconds != 0) extra["expires_in"] = seconds;
-  auto sent = send_content(*peer, new_content(ContentType::kText, std::string(text), seconds),
+  if (file) extra["attachments"] = json::array({file->id});
+  auto sent = send_content(*peer,
+                           file ? new_content(ContentType::kFile, file->encode(), seconds)
+                                : new_content(ContentType::kText, text, seconds),
                            std::move(extra), true);
   if (!sent) return sent;
   HistoryEntry e;
@@ -570,11 +595,100 @@ Result<Sent> Messenger::send_text(std::string_view to, std::string_view text,
   e.message_id = sent->message_id;
   e.timestamp_ms = sent->timestamp_ms;
   e.peer_device = device_id_;
-  e.text.assign(text);
+  e.text = std::move(text);
+  e.file = std::move(file);
   e.state = HistoryEntry::State::kSent;
   e.expires_at = vanishes_at(sent->expires_at, sent->timestamp_ms, seconds);
   if (Status st = store_->add_history(e); !st) return st;
   return sent;
+}
+
+Result<Sent> Messenger::send_file(std::string_view to, const std::string& path,
+                                  std::optional<std::uint32_t> expires_in,
+                                  const TransferProgress& progress) {
+  // Checked before the upload, which would otherwise be for nothing.
+  const auto peer = recipient(to);
+  if (!peer) return peer.status();
+  auto reader = SealedFileReader::open(path);
+  if (!reader) return reader.status();
+  auto http = attachment_http([this]() -> Result<std::string> {
+    auto granted = call_connected("attachment.upload_token", json::object());
+    if (!granted) return granted.status();
+    return granted->value("token", "");
+  });
+  if (!http) return http.status();
+  auto id = upload_attachment(*http, **reader, keeping_alive(progress));
+  if (!id) return id.status();
+  auto digest = (*reader)->digest();
+  if (!digest) return digest.status();
+  FileAttachment file;
+  file.id = std::move(*id);
+  file.key = (*reader)->key();
+  file.digest = std::move(*digest);
+  file.ciphertext_size = (*reader)->ciphertext_size();
+  file.plaintext_size = (*reader)->plaintext_size();
+  file.name = attachment_name(path);
+  file.media_type = media_type_for(file.name);
+  return send_message(*peer, "", std::move(file), expires_in);
+}
+
+std::optional<HistoryEntry> Messenger::file_message(std::string_view message_id) {
+  return store_->file_message(message_id, now_ms());
+}
+
+Status Messenger::fetch_file(const HistoryEntry& message, PendingFile& out,
+                             const TransferProgress& progress) {
+  if (!message.file) return Status(ErrorCode::kBadRequest, "that message carries no file");
+  const FileAttachment& file = *message.file;
+  auto http = attachment_http([&]() -> Result<std::string> {
+    auto granted = call_connected("attachment.download_token", {{"attachment", file.id}});
+    if (!granted) {
+      if (granted.status().code() != ErrorCode::kNotFound) return granted.status();
+      return Status(ErrorCode::kNotFound,
+                    "the server no longer has this file (it vanished, expired or was deleted)");
+    }
+    // The size it reports is not trusted: the stream itself says whether it is whole.
+    return granted->value("token", "");
+  });
+  if (!http) return http.status();
+  return download_attachment(*http, file, out, keeping_alive(progress));
+}
+
+Result<json> Messenger::call_connected(std::string_view type, json fields) {
+  if (Status s = ensure_connected(); !s) return s;
+  auto r = call(type, fields);
+  // Found dead only now (the write or the read failed): once more on a new connection.
+  if (!r && r.status().code() == ErrorCode::kUnavailable && (!ws_ || !ws_->is_open())) {
+    if (Status s = ensure_connected(); !s) return s;
+    r = call(type, std::move(fields));
+  }
+  return r;
+}
+
+Result<AttachmentHttp> Messenger::attachment_http(TokenSource tokens) {
+  const auto url = store_->setting("server");
+  const auto server = url ? ServerUrl::parse(*url) : std::nullopt;
+  if (!server) return Status(ErrorCode::kInternal, "the stored server address is unusable");
+  ConnectOptions base = options_.connect;
+  base.timeout = options_.timeout;
+  return AttachmentHttp(*server, std::move(base), std::move(tokens));
+}
+
+TransferProgress Messenger::keeping_alive(const TransferProgress& progress) {
+  return [this, progress, last = std::chrono::steady_clock::now()](std::uint64_t done,
+                                                                   std::uint64_t total) mutable {
+    if (const auto now = std::chrono::steady_clock::now(); now - last >= std::chrono::seconds(5)) {
+      last = now;
+      // What arrives waits among the pushes for the next receive().
+      if (ws_ && ws_->is_open()) {
+        if (auto frame = ws_->read_json(std::chrono::milliseconds(1));
+            frame && !frame->contains("id")) {
+          ws_->pushes().push_back(std::move(*frame));
+        }
+      }
+    }
+    if (progress) progress(done, total);
+  };
 }
 
 Result<std::optional<HistoryEntry>> Messenger::own_message(const std::string& peer,
@@ -808,16 +922,22 @@ void Messenger::handle_envelope(const json& envelope,
   }
   const auto author = e.from_me ? HistoryEntry::Direction::kOut : HistoryEntry::Direction::kIn;
   switch (c.type) {
-    case ContentType::kText: {
+    case ContentType::kText:
+    case ContentType::kFile: {
       e.kind = Event::Kind::kMessage;
-      e.text = c.body;
+      if (c.type == ContentType::kFile) {
+        e.file = c.file();
+      } else {
+        e.text = c.body;
+      }
       HistoryEntry h;
       h.peer = e.peer;
       h.direction = author;
       h.message_id = message_id;
       h.timestamp_ms = e.timestamp_ms;
       h.peer_device = device;
-      h.text = c.body;
+      h.text = e.text;
+      h.file = e.file;
       h.expires_at = e.expires_at;
       h.state = e.from_me ? HistoryEntry::State::kSent : HistoryEntry::State::kReceived;
       if (!e.from_me) {

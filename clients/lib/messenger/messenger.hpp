@@ -13,6 +13,8 @@
 
 #include "crypto/content.hpp"
 #include "crypto/session.hpp"
+#include "messenger/attachment_http.hpp"
+#include "messenger/pending_file.hpp"
 #include "messenger/server_url.hpp"
 #include "net/ws_client.hpp"
 #include "store/local_store.hpp"
@@ -34,7 +36,7 @@ struct MessengerOptions {
 // Something that happened, for the user interface to show.
 struct Event {
   enum class Kind {
-    kMessage,          // a text message (or our own, sent from another of our devices)
+    kMessage,          // a text or file message (or our own, sent from another of our devices)
     kReceipt,          // the peer's device received or read our messages
     kTyping,           // the peer started or stopped typing
     kWarning,          // a message that could not be read, or was not what it claimed
@@ -45,14 +47,15 @@ struct Event {
     kTimer,            // the conversation's vanishing timer changed (seconds, 0 = off)
   };
   Kind kind = Kind::kMessage;
-  std::string peer;               // canonical handle of the conversation
-  std::uint32_t device = 0;       // the sending device
-  std::string message_id;         // 16 bytes
-  std::int64_t timestamp_ms = 0;  // the server's
-  std::string text;               // message text, or what a warning says
-  bool request = false;           // from someone not in our contacts
-  bool from_me = false;           // a copy of our own message, sent from another device
-  bool started = false;           // typing: started (true) or stopped
+  std::string peer;                    // canonical handle of the conversation
+  std::uint32_t device = 0;            // the sending device
+  std::string message_id;              // 16 bytes
+  std::int64_t timestamp_ms = 0;       // the server's
+  std::string text;                    // message text, or what a warning says
+  std::optional<FileAttachment> file;  // kMessage: a file message's attachment (text empty)
+  bool request = false;                // from someone not in our contacts
+  bool from_me = false;                // a copy of our own message, sent from another device
+  bool started = false;                // typing: started (true) or stopped
   HistoryEntry::State receipt = HistoryEntry::State::kDelivered;
   std::vector<std::string> receipt_ids;
   std::int64_t expires_at = 0;  // a message that vanishes: when (ms); 0 for never
@@ -110,6 +113,27 @@ class Messenger {
   // next events().
   Result<Sent> send_text(std::string_view to, std::string_view text,
                          std::optional<std::uint32_t> expires_in = std::nullopt);
+  // Encrypts the file at `path` under a fresh key, uploads the ciphertext as an attachment
+  // (resuming after a cut connection) and sends `to` a file message that carries its id,
+  // key and digest (docs/crypto.md §10), with a timer as send_text() has one; a vanishing
+  // file message takes its attachment with it on the server. `progress` hears of the
+  // upload. kNotFound or kBadRequest when the file cannot be read; kUnavailable when the
+  // server stayed out of reach; the server's refusal (too large, over quota, ...).
+  Result<Sent> send_file(std::string_view to, const std::string& path,
+                         std::optional<std::uint32_t> expires_in = std::nullopt,
+                         const TransferProgress& progress = {});
+  // The file message `message_id` (16 bytes), from any conversation, as stored here;
+  // nothing when this device has none (or it vanished).
+  std::optional<HistoryEntry> file_message(std::string_view message_id);
+  // Downloads the attachment of `message` (a file message), verifies it and writes the
+  // plaintext into `out`, resuming after a cut connection; commit `out` only on success.
+  // kBadSignature when the file is not the one the message describes (altered or
+  // truncated on the server or on the way; the message says which); kNotFound when the
+  // server no longer has it (it vanished, expired or was deleted); kUnavailable when the
+  // server stayed out of reach; kInternal when `out` could not be written.
+  Status fetch_file(const HistoryEntry& message, PendingFile& out,
+                    const TransferProgress& progress = {});
+
   // Replaces the text of our message `message_id` (16 bytes) to `peer` on every device that
   // has it. kNotAllowed when the message is someone else's; the server refuses one past
   // its edit window (kWindowClosed) or that it does not know (kNotFound).
@@ -165,6 +189,22 @@ class Messenger {
                                      std::uint32_t id, const std::optional<std::string>& secret);
   Status fetch_sessions(const std::string& handle, bool own);
   Status refresh_after_stale(const std::string& handle, const nlohmann::json& devices, bool own);
+  // The canonical form of `to`, which must be another account than ours.
+  Result<std::string> recipient(std::string_view to) const;
+  // Sends a text (or, with `file`, a file message) to `to` with its timer — `expires_in`,
+  // else the conversation's — and keeps our copy in the history.
+  Result<Sent> send_message(std::string_view to, std::string text,
+                            std::optional<FileAttachment> file,
+                            std::optional<std::uint32_t> expires_in);
+  // call(), connecting (again) first when the connection is gone: a long transfer can
+  // outlast it.
+  Result<nlohmann::json> call_connected(std::string_view type, nlohmann::json fields);
+  // The attachment endpoints of our server, authorized by `tokens`.
+  Result<AttachmentHttp> attachment_http(TokenSource tokens);
+  // `progress`, and meanwhile a brief read of the WebSocket every few seconds: nothing
+  // else reads it during a transfer, and a connection that does not answer the server's
+  // pings is dropped after limits.idle_timeout_seconds.
+  TransferProgress keeping_alive(const TransferProgress& progress);
   // Sends `content` (its type, body and expires_in set; the rest is filled in) with the
   // send request's extra fields `extra` (ephemeral, expires_in, edits, retracts).
   Result<Sent> send_content(const std::string& to, Content content, nlohmann::json extra,

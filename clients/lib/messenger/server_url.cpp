@@ -51,4 +51,13 @@ ConnectOptions ServerUrl::options(ConnectOptions base) const {
   return base;
 }
 
+std::string ServerUrl::attachments_target() const {
+  constexpr std::string_view kWs = "/ws";
+  const std::string_view t = target;
+  if (t.size() >= kWs.size() && t.substr(t.size() - kWs.size()) == kWs) {
+    return std::string(t.substr(0, t.size() - kWs.size())) + "/attachments";
+  }
+  return "/v1/attachments";
+}
+
 }  // namespace xchat::client

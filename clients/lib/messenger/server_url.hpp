@@ -20,6 +20,9 @@ struct ServerUrl {
   static std::optional<ServerUrl> parse(std::string_view url);
   // Connection options for this server, the other fields as `base` has them.
   ConnectOptions options(ConnectOptions base = {}) const;
+  // Where the attachment endpoints are: beside the WebSocket's path ("/v1/ws" gives
+  // "/v1/attachments"), so that a proxy serving xchatd under a prefix serves them too.
+  std::string attachments_target() const;
 };
 
 }  // namespace xchat::client

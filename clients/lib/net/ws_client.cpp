@@ -8,6 +8,8 @@
 #include <boost/beast/websocket.hpp>
 #include <boost/beast/websocket/ssl.hpp>
 
+#include "net/connection_setup.hpp"
+
 namespace xchat::client {
 
 namespace beast = boost::beast;
@@ -16,12 +18,6 @@ namespace net = boost::asio;
 using tcp = net::ip::tcp;
 
 namespace {
-
-// The Host header: an IPv6 address goes in brackets (RFC 7230 section 5.4).
-std::string host_header(const std::string& host, std::uint16_t port) {
-  const bool ipv6 = host.find(':') != std::string::npos;
-  return (ipv6 ? "[" + host + "]" : host) + ":" + std::to_string(port);
-}
 
 template <class Stream>
 class Client : public WsClient {
@@ -109,17 +105,7 @@ class Client : public WsClient {
       return false;
     }
     if constexpr (!std::is_same_v<Stream, beast::tcp_stream>) {
-      // SNI, and the name the certificate must carry.
-      if (!SSL_set_tlsext_host_name(ws_.next_layer().native_handle(), options.host.c_str())) {
-        if (error != nullptr) *error = "tls: cannot set the server name";
-        return false;
-      }
-      // On the stream: the context's mode was copied into it when it was made.
-      ws_.next_layer().set_verify_mode(options.verify_peer ? net::ssl::verify_peer
-                                                           : net::ssl::verify_none);
-      if (options.verify_peer) {
-        ws_.next_layer().set_verify_callback(net::ssl::host_name_verification(options.host));
-      }
+      if (!prepare_tls(ws_.next_layer(), options, error)) return false;
       ok = run(
           [&](bool& done) {
             ws_.next_layer().async_handshake(net::ssl::stream_base::client,
@@ -242,20 +228,13 @@ class Client : public WsClient {
   std::optional<int> close_code_;
 };
 
-// The io_context and TLS context must outlive the stream: as the first base they are
-// constructed before it and destroyed after it.
-struct ContextHolder {
-  net::io_context ioc;
-  net::ssl::context tls{net::ssl::context::tls_client};
+struct PlainClient final : ClientContexts, Client<beast::tcp_stream> {
+  PlainClient() : Client<beast::tcp_stream>(ClientContexts::io) {}
 };
 
-struct PlainClient final : ContextHolder, Client<beast::tcp_stream> {
-  PlainClient() : Client<beast::tcp_stream>(ContextHolder::ioc) {}
-};
-
-struct TlsClient final : ContextHolder, Client<beast::ssl_stream<beast::tcp_stream>> {
+struct TlsClient final : ClientContexts, Client<beast::ssl_stream<beast::tcp_stream>> {
   TlsClient()
-      : Client<beast::ssl_stream<beast::tcp_stream>>(ContextHolder::ioc, ContextHolder::tls) {}
+      : Client<beast::ssl_stream<beast::tcp_stream>>(ClientContexts::io, ClientContexts::tls) {}
 };
 
 }  // namespace
@@ -264,19 +243,7 @@ std::unique_ptr<WsClient> WsClient::connect(std::uint16_t port, const ConnectOpt
                                             std::string* error, int* http_status) {
   if (options.tls) {
     auto c = std::make_unique<TlsClient>();
-    auto& tls = c->ContextHolder::tls;
-    beast::error_code ec;
-    if (options.verify_peer) {
-      if (options.ca_file.empty()) {
-        tls.set_default_verify_paths(ec);
-      } else {
-        tls.load_verify_file(options.ca_file, ec);
-      }
-      if (ec) {
-        if (error != nullptr) *error = "tls: cannot load the trusted certificates: " + ec.message();
-        return nullptr;
-      }
-    }
+    if (!load_trust(c->ClientContexts::tls, options, error)) return nullptr;
     if (!c->connect(port, options, error, http_status)) return nullptr;
     return c;
   }

@@ -33,11 +33,13 @@ constexpr const char* kSchema =
 
 // The schema's later steps: upgrade i takes a store from user_version i to i + 1. Forward
 // only; append, never edit.
-constexpr std::array<const char*, 1> kUpgrades = {
+constexpr std::array<const char*, 2> kUpgrades = {
     "ALTER TABLE history ADD COLUMN expires_at INTEGER;"  // NULL: never
     "ALTER TABLE history ADD COLUMN edited INTEGER NOT NULL DEFAULT 0;"
     "CREATE INDEX history_by_expiry ON history (expires_at) WHERE expires_at IS NOT NULL;"
     "CREATE TABLE conversation_timers (peer TEXT PRIMARY KEY, seconds INTEGER NOT NULL);",
+    // A file message's FileAttachment, sealed (it holds the file's key); NULL for text.
+    "ALTER TABLE history ADD COLUMN attachment BLOB;",
 };
 
 constexpr const char* kGetSetting = "SELECT value FROM settings WHERE name = ?1";
@@ -68,16 +70,23 @@ constexpr const char* kPutIdentity =
     "ON CONFLICT (handle) DO UPDATE SET identity_key = excluded.identity_key";
 constexpr const char* kAddHistory =
     "INSERT INTO history (peer, direction, message_id, timestamp, peer_device, sealed, state,"
-    " expires_at, edited) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9)";
-// The two queries of whole entries select the columns in the order read_entry() reads.
+    " expires_at, edited, attachment) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10)";
+// The queries of whole entries select the columns in the order read_entry() reads.
 constexpr const char* kHistory =
-    "SELECT direction, message_id, timestamp, peer_device, sealed, state, expires_at, edited"
+    "SELECT direction, message_id, timestamp, peer_device, sealed, state, expires_at, edited,"
+    " attachment"
     " FROM (SELECT * FROM history WHERE peer = ?1 AND (expires_at IS NULL OR expires_at > ?3)"
     " ORDER BY id DESC LIMIT ?2) ORDER BY id";
 constexpr const char* kMessage =
-    "SELECT direction, message_id, timestamp, peer_device, sealed, state, expires_at, edited"
+    "SELECT direction, message_id, timestamp, peer_device, sealed, state, expires_at, edited,"
+    " attachment"
     " FROM history WHERE peer = ?1 AND message_id = ?2 AND (expires_at IS NULL OR expires_at > ?3)"
     " ORDER BY id LIMIT 1";
+constexpr const char* kFileMessage =
+    "SELECT direction, message_id, timestamp, peer_device, sealed, state, expires_at, edited,"
+    " attachment, peer"
+    " FROM history WHERE message_id = ?1 AND attachment IS NOT NULL"
+    " AND (expires_at IS NULL OR expires_at > ?2) ORDER BY id LIMIT 1";
 constexpr const char* kRemoveMessage = "DELETE FROM history WHERE peer = ?1 AND message_id = ?2";
 constexpr const char* kReplaceText =
     "UPDATE history SET sealed = ?4, edited = 1 WHERE peer = ?1 AND message_id = ?2 AND "
@@ -116,6 +125,11 @@ std::optional<std::string> blob(store::Database& db, const char* sql, std::strin
 std::string history_label(std::string_view peer, std::string_view message_id,
                           std::int64_t direction) {
   return label("history", std::string(peer) + "|" + std::string(message_id), direction);
+}
+
+std::string attachment_label(std::string_view peer, std::string_view message_id,
+                             std::int64_t direction) {
+  return label("attachment", std::string(peer) + "|" + std::string(message_id), direction);
 }
 
 // Brings a store made by an older xchat to the current schema.
@@ -287,8 +301,8 @@ std::vector<std::string> LocalStore::requests() {
 
 Status LocalStore::add_history(const HistoryEntry& e) {
   const auto direction = static_cast<std::int64_t>(e.direction == HistoryEntry::Direction::kOut);
-  return db_->query(kAddHistory)
-      .bind_text(1, e.peer)
+  auto q = db_->query(kAddHistory);
+  q.bind_text(1, e.peer)
       .bind(2, direction)
       .bind_blob(3, e.message_id)
       .bind(4, e.timestamp_ms)
@@ -296,8 +310,15 @@ Status LocalStore::add_history(const HistoryEntry& e) {
       .bind_blob(6, vault_.seal(e.text, history_label(e.peer, e.message_id, direction)))
       .bind(7, static_cast<std::int64_t>(e.state))
       .bind_optional(8, e.expires_at != 0 ? std::optional(e.expires_at) : std::nullopt)
-      .bind(9, static_cast<std::int64_t>(e.edited))
-      .run();
+      .bind(9, static_cast<std::int64_t>(e.edited));
+  if (e.file) {
+    std::string file = e.file->encode();
+    q.bind_blob(10, vault_.seal(file, attachment_label(e.peer, e.message_id, direction)));
+    sodium_memzero(file.data(), file.size());
+  } else {
+    q.bind_null(10);
+  }
+  return q.run();
 }
 
 std::optional<HistoryEntry> LocalStore::read_entry(std::string_view peer, const store::Query& q) {
@@ -314,6 +335,13 @@ std::optional<HistoryEntry> LocalStore::read_entry(std::string_view peer, const 
   e.state = static_cast<HistoryEntry::State>(q.column_int(5));
   e.expires_at = q.column_is_null(6) ? 0 : q.column_int(6);
   e.edited = q.column_int(7) != 0;
+  if (!q.column_is_null(8)) {
+    auto file = vault_.open(q.column_blob(8), attachment_label(e.peer, e.message_id, direction));
+    if (!file) return std::nullopt;
+    e.file = FileAttachment::decode(*file);
+    sodium_memzero(file->data(), file->size());
+    if (!e.file) return std::nullopt;
+  }
   return e;
 }
 
@@ -334,6 +362,14 @@ std::optional<HistoryEntry> LocalStore::message(std::string_view peer, std::stri
   q.bind_text(1, peer).bind_blob(2, message_id).bind(3, now_ms);
   if (!q.step()) return std::nullopt;
   return read_entry(peer, q);
+}
+
+std::optional<HistoryEntry> LocalStore::file_message(std::string_view message_id,
+                                                     std::int64_t now_ms) {
+  auto q = db_->query(kFileMessage);
+  q.bind_blob(1, message_id).bind(2, now_ms);
+  if (!q.step()) return std::nullopt;
+  return read_entry(q.column_text(9), q);
 }
 
 Status LocalStore::remove_message(std::string_view peer, std::string_view message_id) {

@@ -7,6 +7,7 @@
 #include <string_view>
 #include <vector>
 
+#include "crypto/file_attachment.hpp"
 #include "crypto/session.hpp"
 #include "store/vault.hpp"
 #include "xchat/status.hpp"
@@ -24,10 +25,11 @@ struct HistoryEntry {
   enum class State { kSent, kDelivered, kRead, kReceived };
   std::string peer;  // canonical handle of the other account (ours for a sync copy's peer)
   Direction direction = Direction::kIn;
-  std::string message_id;         // 16 bytes
-  std::int64_t timestamp_ms = 0;  // the server's, when it accepted the message
-  std::uint32_t peer_device = 0;  // the sender's device, for incoming messages
-  std::string text;               // sealed at rest
+  std::string message_id;              // 16 bytes
+  std::int64_t timestamp_ms = 0;       // the server's, when it accepted the message
+  std::uint32_t peer_device = 0;       // the sender's device, for incoming messages
+  std::string text;                    // sealed at rest; empty for a file
+  std::optional<FileAttachment> file;  // a file message's attachment, sealed at rest
   State state = State::kSent;
   // When it vanishes (ms, the server's clock); 0 for never. The row is deleted then.
   std::int64_t expires_at = 0;
@@ -81,6 +83,9 @@ class LocalStore {
   // The message `message_id` of the conversation with `peer`, unless it vanished by `now_ms`.
   std::optional<HistoryEntry> message(std::string_view peer, std::string_view message_id,
                                       std::int64_t now_ms);
+  // The file message `message_id`, in whichever conversation, unless it vanished by
+  // `now_ms`. (Ids are random and 16 bytes: two conversations never share one by chance.)
+  std::optional<HistoryEntry> file_message(std::string_view message_id, std::int64_t now_ms);
   // Deletes the message (an unsend); its sealed text goes from the files too.
   Status remove_message(std::string_view peer, std::string_view message_id);
   // Replaces the text of a message (an edit) and marks it edited.
@@ -103,7 +108,8 @@ class LocalStore {
 
  private:
   LocalStore(std::unique_ptr<store::Database> db, Vault vault);
-  // One row of kHistory or kMessage; nothing when its sealed text does not open.
+  // One row of kHistory, kMessage or kFileMessage; nothing when its sealed text or
+  // attachment does not open.
   std::optional<HistoryEntry> read_entry(std::string_view peer, const store::Query& q);
 
   std::unique_ptr<store::Database> db_;

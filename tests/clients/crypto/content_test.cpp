@@ -3,6 +3,7 @@
 #include <gtest/gtest.h>
 
 #include "clients/crypto/test_parties.hpp"
+#include "crypto/attachment_format.hpp"
 
 namespace xchat::client {
 namespace {
@@ -100,6 +101,34 @@ TEST(Content, EditsRetractionsAndTimersCarryWhatTheyActOn) {
   // A control kind of a later version still decodes, for the receiver to ignore.
   timer.body = std::string("\x09later", 6);
   EXPECT_TRUE(Content::decode(timer.encode()));
+}
+
+TEST(Content, AFileCarriesItsAttachment) {
+  FileAttachment f;
+  f.id = "0f6c4b1e9a7d2c3b5e8f1a0d4c7b2e9f";
+  f.key = std::string(32, 'k');
+  f.digest = std::string(32, 'd');
+  f.plaintext_size = 3;
+  f.ciphertext_size = attachment_ciphertext_size(3);
+  f.name = "a.txt";
+  f.media_type = "text/plain";
+  Content file = sample();
+  file.type = ContentType::kFile;
+  file.body = f.encode();
+  file.expires_in = 60;
+  const auto decoded = Content::decode(file.encode());
+  ASSERT_TRUE(decoded);
+  EXPECT_EQ(decoded->type, ContentType::kFile);
+  EXPECT_EQ(decoded->expires_in, 60u);
+  const auto carried = decoded->file();
+  ASSERT_TRUE(carried);
+  EXPECT_EQ(carried->id, f.id);
+  EXPECT_EQ(carried->key, f.key);
+  EXPECT_EQ(carried->name, "a.txt");
+
+  // A file message whose body is not an attachment is not an encoding.
+  file.body = "see you at 8";
+  EXPECT_FALSE(Content::decode(file.encode()));
 }
 
 TEST(Content, TestVector) {

@@ -35,5 +35,13 @@ TEST(ServerUrl, RefusesWhatIsNotAWebSocketUrl) {
   }
 }
 
+TEST(ServerUrl, AttachmentsLiveBesideTheWebSocket) {
+  EXPECT_EQ(ServerUrl::parse("ws://127.0.0.1:9000/v1/ws")->attachments_target(), "/v1/attachments");
+  EXPECT_EQ(ServerUrl::parse("wss://chat.example.com")->attachments_target(), "/v1/attachments");
+  EXPECT_EQ(ServerUrl::parse("wss://example.com/chat/v1/ws")->attachments_target(),
+            "/chat/v1/attachments");
+  EXPECT_EQ(ServerUrl::parse("ws://example.com/socket")->attachments_target(), "/v1/attachments");
+}
+
 }  // namespace
 }  // namespace xchat::client

@@ -8,6 +8,7 @@
 #include <iterator>
 
 #include "clients/crypto/test_parties.hpp"
+#include "crypto/attachment_format.hpp"
 #include "support/temp_dir.hpp"
 
 namespace xchat::client {
@@ -203,6 +204,49 @@ TEST(LocalStore, RemovedAndEditedTextsLeaveNoTraceInTheFiles) {
   EXPECT_TRUE(now[0].edited);
   const std::string disk = files_of(dir);
   for (const auto& sealed : before) EXPECT_EQ(disk.find(sealed), std::string::npos);
+}
+
+TEST(LocalStore, AFileMessageKeepsItsAttachmentSealedAndIsFoundByIdAlone) {
+  TempDir dir("xchat-client-store");
+  auto store = open_store(dir);
+  ASSERT_NE(store, nullptr);
+  FileAttachment f;
+  f.id = "0f6c4b1e9a7d2c3b5e8f1a0d4c7b2e9f";
+  f.key = "FILE-KEY-0123456789abcdefghijklm";
+  f.digest = std::string(32, 'd');
+  f.plaintext_size = 7;
+  f.ciphertext_size = attachment_ciphertext_size(7);
+  f.name = "secret-plans.txt";
+  f.media_type = "text/plain";
+  HistoryEntry e;
+  e.peer = "@alice";
+  e.message_id = std::string(16, 'f');
+  e.timestamp_ms = 1000;
+  e.file = f;
+  e.expires_at = 5000;
+  ASSERT_TRUE(store->add_history(e));
+  HistoryEntry text = e;
+  text.message_id = std::string(16, 't');
+  text.file.reset();
+  text.text = "just text";
+  ASSERT_TRUE(store->add_history(text));
+
+  const auto found = store->file_message(std::string(16, 'f'), 0);
+  ASSERT_TRUE(found);
+  EXPECT_EQ(found->peer, "@alice");
+  ASSERT_TRUE(found->file);
+  EXPECT_EQ(found->file->key, f.key);
+  EXPECT_EQ(found->file->name, "secret-plans.txt");
+  EXPECT_FALSE(store->file_message(std::string(16, 't'), 0)) << "a text is not a file";
+  EXPECT_FALSE(store->file_message(std::string(16, 'f'), 5000)) << "vanished";
+  const auto history = store->history("@alice", 10, 0);
+  ASSERT_EQ(history.size(), 2u);
+  EXPECT_TRUE(history[0].file);
+  EXPECT_FALSE(history[1].file);
+
+  const std::string disk = files_of(dir);
+  EXPECT_EQ(disk.find(f.key), std::string::npos);
+  EXPECT_EQ(disk.find(f.name), std::string::npos);
 }
 
 TEST(LocalStore, ConversationTimers) {

@@ -52,11 +52,12 @@ class CliFixture : public ::testing::Test {
   std::string url() const { return "ws://127.0.0.1:" + std::to_string(daemon_.port()) + "/v1/ws"; }
 
   // `xchat --home HOME ARGS...` with the passphrase in the environment, bounded in time;
-  // `input` is fed to its standard input.
+  // `input` is fed to its standard input. It runs in `cwd` when given.
   CliRun xchat(const std::string& home, const std::vector<std::string>& args,
-               const std::string& input = "", const std::string& passphrase = "") {
+               const std::string& input = "", const std::string& passphrase = "",
+               const std::string& cwd = ".") {
     std::string command =
-        "printf '%s' \"$XCHAT_INPUT\" | XCHAT_PASSPHRASE=\"$XCHAT_PASS\" "
+        "cd \"$XCHAT_CWD\" && printf '%s' \"$XCHAT_INPUT\" | XCHAT_PASSPHRASE=\"$XCHAT_PASS\" "
         "/usr/bin/timeout 60 \"$XCHAT_BIN\" --home \"$XCHAT_HOME_DIR\"";
     for (const auto& a : args) {
       command += " '";
@@ -64,11 +65,12 @@ class CliFixture : public ::testing::Test {
       command += "'";
     }
     CliRun r;
-    r.exit_code = run_command({"/usr/bin/env", "XCHAT_INPUT=" + input,
-                               "XCHAT_PASS=" + (passphrase.empty() ? "pass " + home : passphrase),
-                               std::string("XCHAT_BIN=") + XCHAT_CLI_BINARY,
-                               "XCHAT_HOME_DIR=" + dir_.file(home), "/bin/sh", "-c", command},
-                              &r.output);
+    r.exit_code = run_command(
+        {"/usr/bin/env", "XCHAT_INPUT=" + input,
+         "XCHAT_PASS=" + (passphrase.empty() ? "pass " + home : passphrase),
+         std::string("XCHAT_BIN=") + XCHAT_CLI_BINARY, "XCHAT_HOME_DIR=" + dir_.file(home),
+         "XCHAT_CWD=" + cwd, "/bin/sh", "-c", command},
+        &r.output);
     return r;
   }
 
