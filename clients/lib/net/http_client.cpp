@@ -103,14 +103,12 @@ class Client : public HttpClient {
     http::request<http::buffer_body> req{http::string_to_verb(r.method), r.target, 11};
     req.set(http::field::host, host_);
     for (const auto& [name, value] : r.headers) req.set(name, value);
-    // A body goes chunked (docs/protocol.md §10 allows it for PATCH): xchatd reads request
-    // headers under Beast's default 1 MiB body limit, so a Content-Length above that is
-    // dropped before its handler sees it. An empty POST or PATCH says Content-Length: 0,
-    // as HTTP/1.1 servers expect.
-    if (r.body_length > 0) {
-      req.chunked(true);
-    } else if (req.method() == http::verb::post || req.method() == http::verb::patch) {
-      req.content_length(0);
+    // The length goes ahead of the body, so a server refuses one too long for the upload
+    // before any of it is sent. An empty POST or PATCH says Content-Length: 0, as HTTP/1.1
+    // servers expect.
+    if (r.body_length > 0 || req.method() == http::verb::post ||
+        req.method() == http::verb::patch) {
+      req.content_length(r.body_length);
     }
     req.body().data = nullptr;
     req.body().more = r.body_length > 0;
