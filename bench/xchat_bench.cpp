@@ -5,7 +5,7 @@
 // raised, and stops it at the end; --url with --server-pid drives one that already runs
 // (loopback addresses only).
 //
-//   build/bench/xchat-bench [--mode pairs|rate|offline|idle|expiry] [--seconds 10] ...
+//   build/bench/xchat-bench [--mode pairs|rate|offline|idle|expiry|attachments] [--seconds 10] ...
 //   build/bench/xchat-bench --help
 //
 // Modes:
@@ -19,6 +19,12 @@
 //            (stored directly in its stopped database), against an empty database; then
 //            the start that deletes them all when they are overdue. It starts and stops its
 //            own daemons, so --url does not apply (load/expiry_scenario.cpp has the steps).
+//   attachments  one account uploads an attachment of --file-mib MiB over HTTP (PATCH with
+//            Content-Length, 256 KiB at a time), finishes it and downloads it again, each
+//            timed, beside the raw loopback copy rate measured just before: a socket into a
+//            file in the same temporary directory as the started daemon's data, and that
+//            file back out to a socket (load/loopback_copy.hpp). --repeats times; the
+//            attachment is deleted after each.
 //
 // Prints one JSON object on stdout, progress on stderr. Its fields: mode, parameters,
 // completed (and error, when not), seconds (the measured interval), delivered (envelopes
@@ -34,6 +40,12 @@
 // peak_rss_kib a second after READY), pending and overdue (each beside the baseline start
 // with the same cache: startup_seconds, extra_startup_seconds, extra_rss_mib,
 // extra_peak_rss_mib), fill_seconds and database_bytes.
+// Attachments mode delivers nothing either; seconds and the CPU times cover the whole run,
+// and its figures are file_bytes, chunk_bytes, runs (each: baseline_upload_mib_s,
+// baseline_fdatasync_seconds, baseline_download_mib_s, rss_idle_kib, then for upload, finish
+// and download their MiB/s or seconds, server_cpu_seconds and peak_rss_kib (VmRSS polled
+// every 20 ms during the step), and upload_slowdown, download_slowdown: baseline rate over
+// xchatd's) and median, each figure's median over the runs.
 //
 // Every phase that waits on the server is bounded by --timeout. Exit status: 0 when the
 // run completed without errors, 1 when it did not (the JSON says why), 2 for bad options.
@@ -132,6 +144,8 @@ std::string mode_name(Mode mode) {
       return "idle";
     case Mode::kExpiry:
       return "expiry";
+    case Mode::kAttachments:
+      return "attachments";
   }
   return "";
 }
@@ -144,6 +158,8 @@ std::size_t connections_of(const Settings& s) {
       return 2 * s.pairs;
     case Mode::kOffline:
       return 2;
+    case Mode::kAttachments:
+      return 3;  // the WebSocket and, one at a time, an HTTP request and a baseline pair
     case Mode::kIdle:
       return s.connections;
     case Mode::kExpiry:
@@ -178,8 +194,12 @@ nlohmann::ordered_json parameters(const Settings& s) {
       p["expiries"] = s.expiries;
       p["size"] = s.size;
       break;
+    case Mode::kAttachments:
+      p["file_mib"] = s.file_mib;
+      p["repeats"] = s.repeats;
+      break;
   }
-  if (s.mode != Mode::kExpiry) p["threads"] = s.mode == Mode::kOffline ? 1 : s.threads;
+  if (s.mode != Mode::kExpiry && s.mode != Mode::kAttachments) p["threads"] = s.mode == Mode::kOffline ? 1 : s.threads;
   p["timeout"] = s.timeout;
   return p;
 }
@@ -231,8 +251,8 @@ struct CommandLine {
 
 void add_options(CLI::App& app, CommandLine& c) {
   Settings& s = c.settings;
-  app.add_option("--mode", c.mode, "pairs, rate, offline, idle or expiry")
-      ->check(CLI::IsMember({"pairs", "rate", "offline", "idle", "expiry"}))
+  app.add_option("--mode", c.mode, "pairs, rate, offline, idle, expiry or attachments")
+      ->check(CLI::IsMember({"pairs", "rate", "offline", "idle", "expiry", "attachments"}))
       ->capture_default_str();
   app.add_option("--threads", s.threads, "Generator io threads")
       ->check(CLI::Range(1, 64))
@@ -264,6 +284,13 @@ void add_options(CLI::App& app, CommandLine& c) {
       ->capture_default_str();
   app.add_option("--expiries", s.expiries, "expiry: vanishing envelopes pending at startup")
       ->check(CLI::Range(1, 100000000))
+      ->capture_default_str();
+  // Up to the default attachments.max_file_bytes (2 GiB), which the started xchatd keeps.
+  app.add_option("--file-mib", s.file_mib, "attachments: the attachment's size in MiB")
+      ->check(CLI::Range(std::size_t{1}, std::size_t{2048}))
+      ->capture_default_str();
+  app.add_option("--repeats", s.repeats, "attachments: measurements of every transfer")
+      ->check(CLI::Range(std::size_t{1}, std::size_t{100}))
       ->capture_default_str();
   app.add_option("--timeout", s.timeout,
                  "Longest wait for the server in any phase (expiry: for each start), seconds")
@@ -307,6 +334,8 @@ Outcome run_scenario(const Settings& s, const Target& target) {
       return run_offline(s, target);
     case Mode::kIdle:
       return run_idle(s, target);
+    case Mode::kAttachments:
+      return run_attachments(s, target);
     case Mode::kExpiry:
       break;  // starts its own servers: see run()
   }
@@ -318,8 +347,9 @@ int run(CommandLine& c) {
   s.mode = c.mode == "rate"      ? Mode::kRate
            : c.mode == "offline" ? Mode::kOffline
            : c.mode == "idle"    ? Mode::kIdle
-           : c.mode == "expiry"  ? Mode::kExpiry
-                                 : Mode::kPairs;
+           : c.mode == "expiry"      ? Mode::kExpiry
+           : c.mode == "attachments" ? Mode::kAttachments
+                                     : Mode::kPairs;
   Target target;
   nlohmann::ordered_json params = parameters(s);
   if (s.mode == Mode::kExpiry && !c.url.empty()) {

@@ -24,6 +24,7 @@ enum class Mode {
   kOffline,  // store `count` envelopes for an offline device, then drain them
   kIdle,     // `connections` signed-in connections doing nothing
   kExpiry,   // xchatd's startup and memory with `expiries` vanishing envelopes pending
+  kAttachments,  // one attachment's upload, finish and download against loopback copies
 };
 
 // Pairs and rate write a time stamp into the first bytes of every ciphertext, so
@@ -43,6 +44,8 @@ struct Settings {
   std::size_t count = 10000;       // offline: envelopes stored
   std::size_t connections = 1000;  // idle: connections
   std::size_t expiries = 1000000;  // expiry: vanishing envelopes in the database
+  std::size_t file_mib = 1024;     // attachments: the attachment's size in MiB
+  std::size_t repeats = 3;         // attachments: measurements, each of every transfer
   double timeout = 60;             // longest wait for the server in any phase
 };
 
@@ -72,6 +75,7 @@ struct Outcome {
 Outcome run_pairs(const Settings& settings, const Target& target);  // pairs and rate
 Outcome run_offline(const Settings& settings, const Target& target);
 Outcome run_idle(const Settings& settings, const Target& target);
+Outcome run_attachments(const Settings& settings, const Target& target);
 // Starts and stops its own xchatd several times, from `server` with a data directory of its
 // own. REQUIRES: no other thread runs (the daemons are forked).
 Outcome run_expiry(const Settings& settings, const ServerProcess::Options& server);
