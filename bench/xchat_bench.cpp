@@ -199,7 +199,9 @@ nlohmann::ordered_json parameters(const Settings& s) {
       p["repeats"] = s.repeats;
       break;
   }
-  if (s.mode != Mode::kExpiry && s.mode != Mode::kAttachments) p["threads"] = s.mode == Mode::kOffline ? 1 : s.threads;
+  if (s.mode != Mode::kExpiry && s.mode != Mode::kAttachments) {
+    p["threads"] = s.mode == Mode::kOffline ? 1 : s.threads;
+  }
   p["timeout"] = s.timeout;
   return p;
 }
@@ -344,9 +346,9 @@ Outcome run_scenario(const Settings& s, const Target& target) {
 
 int run(CommandLine& c) {
   Settings& s = c.settings;
-  s.mode = c.mode == "rate"      ? Mode::kRate
-           : c.mode == "offline" ? Mode::kOffline
-           : c.mode == "idle"    ? Mode::kIdle
+  s.mode = c.mode == "rate"          ? Mode::kRate
+           : c.mode == "offline"     ? Mode::kOffline
+           : c.mode == "idle"        ? Mode::kIdle
            : c.mode == "expiry"      ? Mode::kExpiry
            : c.mode == "attachments" ? Mode::kAttachments
                                      : Mode::kPairs;

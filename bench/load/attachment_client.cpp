@@ -17,8 +17,8 @@ constexpr std::size_t kReadBytes = 64 * 1024;
 // The JSON answers are a few hundred bytes; anything near this is not xchatd.
 constexpr std::uint64_t kMaxReplyBodyBytes = 1 << 20;
 
-std::string request_head(std::string_view method, std::string_view target,
-                         std::string_view token, std::string_view extra_headers) {
+std::string request_head(std::string_view method, std::string_view target, std::string_view token,
+                         std::string_view extra_headers) {
   std::string head;
   head.append(method).append(" ").append(target).append(" HTTP/1.1\r\n");
   head.append("Host: 127.0.0.1\r\nAuthorization: Bearer ").append(token).append("\r\n");
@@ -38,7 +38,8 @@ void parse_from(TcpSocket& socket, Parser& parser, std::string& pending, Enough 
     const std::size_t used = pending.empty() ? 0 : parser.put(boost::asio::buffer(pending), ec);
     pending.erase(0, used);
     if (enough()) break;
-    if (ec && ec != http::error::need_more) throw std::runtime_error("bad HTTP reply: " + ec.message());
+    if (ec && ec != http::error::need_more)
+      throw std::runtime_error("bad HTTP reply: " + ec.message());
     if (used > 0 && !pending.empty()) continue;
     const std::size_t got = socket.receive_some(buffer, sizeof buffer);
     if (got == 0) throw std::runtime_error("the server closed the connection mid-reply");
@@ -84,9 +85,9 @@ std::string AttachmentClient::create(std::string_view token, std::uint64_t size)
 void AttachmentClient::upload(std::string_view token, std::string_view id, std::uint64_t size,
                               std::string_view pattern) {
   TcpSocket socket = TcpSocket::connect_loopback(port_, idle_timeout_);
-  socket.send_all(request_head("PATCH", item(id), token,
-                               "Upload-Offset: 0\r\nContent-Length: " + std::to_string(size) +
-                                   "\r\n"));
+  socket.send_all(
+      request_head("PATCH", item(id), token,
+                   "Upload-Offset: 0\r\nContent-Length: " + std::to_string(size) + "\r\n"));
   for (std::uint64_t sent = 0; sent < size;) {
     if (interrupted()) throw std::runtime_error("interrupted");
     const auto n = static_cast<std::size_t>(std::min<std::uint64_t>(pattern.size(), size - sent));

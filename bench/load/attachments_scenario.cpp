@@ -32,7 +32,8 @@ using Clock = std::chrono::steady_clock;
 
 // The generator moves bytes in the same pieces as xchatd's attachment path, so that the
 // baselines and the client differ from the server in nothing but the server's own work.
-constexpr std::size_t kChunkBytes = xchat::net::AttachmentExchange<boost::beast::tcp_stream>::kChunkBytes;
+constexpr std::size_t kChunkBytes =
+    xchat::net::AttachmentExchange<boost::beast::tcp_stream>::kChunkBytes;
 
 // Often enough to catch a buffer that grows with the transfer; rarely enough to cost the
 // generator nothing it would notice.
@@ -60,7 +61,8 @@ class TokenSession {
     auto done = std::make_shared<std::promise<std::string>>();
     auto result = done->get_future();
     net::post(ioc_, [this, done] {
-      open_and_log_in(conn_, user_, true, [done](const std::string& error) { done->set_value(error); });
+      open_and_log_in(conn_, user_, true,
+                      [done](const std::string& error) { done->set_value(error); });
     });
     const std::string failure = wait_for(result, settings, "the login", server);
     return failure.empty() ? result.get() : failure;
@@ -149,8 +151,8 @@ nlohmann::ordered_json measure_once(const Settings& settings, const Target& targ
     run["baseline_download_mib_s"] = round_to(mib_per_second(bytes, down.seconds), 1);
   }
 
-  const std::string token = session.call({{"type", "attachment.upload_token"}}, settings,
-                                         target.pid)["token"];
+  const std::string token =
+      session.call({{"type", "attachment.upload_token"}}, settings, target.pid)["token"];
   const std::string id = client.create(token, bytes);
   run["rss_idle_kib"] = process_rss_kib(target.pid).value_or(-1);
 
@@ -185,8 +187,8 @@ nlohmann::ordered_json measure_once(const Settings& settings, const Target& targ
     download_seconds = seconds_since(start);
   });
   // A fresh token: the first may have expired during a long run.
-  client.remove(session.call({{"type", "attachment.upload_token"}}, settings,
-                             target.pid)["token"].get<std::string>(),
+  client.remove(session.call({{"type", "attachment.upload_token"}}, settings, target.pid)["token"]
+                    .get<std::string>(),
                 id);
 
   const double upload_rate = mib_per_second(bytes, upload_seconds);

@@ -66,7 +66,8 @@ void send_from_file(TcpSocket socket, const std::string& path, std::uint64_t byt
   const auto buffer = std::make_unique<char[]>(chunk_bytes);
   for (std::uint64_t offset = 0; offset < bytes;) {
     if (interrupted()) throw std::runtime_error("interrupted");
-    const auto want = static_cast<std::size_t>(std::min<std::uint64_t>(chunk_bytes, bytes - offset));
+    const auto want =
+        static_cast<std::size_t>(std::min<std::uint64_t>(chunk_bytes, bytes - offset));
     const ssize_t got = ::pread(file.fd, buffer.get(), want, static_cast<off_t>(offset));
     if (got < 0 && errno == EINTR) continue;
     if (got < 0) throw_errno("pread " + path);
@@ -84,14 +85,14 @@ LoopbackCopy copy_socket_to_file(const std::string& path, std::uint64_t bytes,
   TcpListener listener(idle_timeout);
   LoopbackCopy copy;
   const auto start = Clock::now();
-  auto received = std::async(std::launch::async, [&] {
-    return receive_to_file(listener.accept(), path, pattern.size());
-  });
+  auto received = std::async(
+      std::launch::async, [&] { return receive_to_file(listener.accept(), path, pattern.size()); });
   {
     TcpSocket sender = TcpSocket::connect_loopback(listener.port(), idle_timeout);
     for (std::uint64_t sent = 0; sent < bytes;) {
       if (interrupted()) throw std::runtime_error("interrupted");
-      const auto n = static_cast<std::size_t>(std::min<std::uint64_t>(pattern.size(), bytes - sent));
+      const auto n =
+          static_cast<std::size_t>(std::min<std::uint64_t>(pattern.size(), bytes - sent));
       sender.send_all(pattern.substr(0, n));
       sent += n;
     }

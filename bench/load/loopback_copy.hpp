@@ -13,9 +13,9 @@ namespace xchat::bench {
 // move `chunk_bytes` at a time (the size xchatd's attachment path uses), so the only
 // difference left is the server: HTTP parsing, the token check, its event loop, its writes.
 struct LoopbackCopy {
-  double seconds = 0;            // from connect to the last byte stored (or received)
-  std::uint64_t bytes = 0;       // what arrived at the far end
-  double sync_seconds = 0;       // upload only: the fdatasync after the last byte
+  double seconds = 0;       // from connect to the last byte stored (or received)
+  std::uint64_t bytes = 0;  // what arrived at the far end
+  double sync_seconds = 0;  // upload only: the fdatasync after the last byte
 };
 
 // The upload baseline: a receiver that pwrites everything it reads from the socket to a new

@@ -19,11 +19,11 @@ namespace xchat::bench {
 
 // The load patterns (xchat_bench.cpp describes what each measures).
 enum class Mode {
-  kPairs,    // closed loop: each sender keeps `window` sends awaiting their reply
-  kRate,     // open loop: a fixed aggregate rate, paced by timers
-  kOffline,  // store `count` envelopes for an offline device, then drain them
-  kIdle,     // `connections` signed-in connections doing nothing
-  kExpiry,   // xchatd's startup and memory with `expiries` vanishing envelopes pending
+  kPairs,        // closed loop: each sender keeps `window` sends awaiting their reply
+  kRate,         // open loop: a fixed aggregate rate, paced by timers
+  kOffline,      // store `count` envelopes for an offline device, then drain them
+  kIdle,         // `connections` signed-in connections doing nothing
+  kExpiry,       // xchatd's startup and memory with `expiries` vanishing envelopes pending
   kAttachments,  // one attachment's upload, finish and download against loopback copies
 };
 

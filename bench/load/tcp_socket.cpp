@@ -18,9 +18,9 @@ namespace {
 
 [[noreturn]] void throw_errno(std::string_view what) {
   const int error = errno;
-  throw std::runtime_error(std::string(what) + ": " +
-                           (error == EAGAIN || error == EWOULDBLOCK ? "timed out"
-                                                                   : std::strerror(error)));
+  throw std::runtime_error(
+      std::string(what) + ": " +
+      (error == EAGAIN || error == EWOULDBLOCK ? "timed out" : std::strerror(error)));
 }
 
 void set_timeouts(int fd, std::chrono::milliseconds idle_timeout) {
