@@ -225,21 +225,77 @@ void AttachmentExchange<Stream>::append() {
   upload_.emplace(std::move(*upload));
   counted_ = true;
   session_->net().metrics.attachment_transfers.fetch_add(1, std::memory_order_relaxed);
-  parser_->body_limit(boost::none);  // bounded by the declared size, checked as bytes arrive
   buffer_ = std::make_unique<char[]>(kChunkBytes);
-  read_body();
+  if (!length) {
+    parser_->body_limit(boost::none);  // bounded by the declared size, checked as bytes arrive
+    // Beast reads at most what the buffer has room for: make room for its largest read.
+    session_->buffer().reserve(kChunkBytes);
+    return read_body();
+  }
+  // What came in with the header is the body's start; the rest bypasses the parser, whose
+  // small reads into the session's buffer would cost a system call per 512 bytes.
+  remaining_ = *length;
+  auto& pending = session_->buffer();
+  const std::size_t first = std::min<std::size_t>(pending.size(), remaining_);
+  if (first > 0) {
+    const bool ok = store(static_cast<const char*>(pending.data().data()), first);
+    pending.consume(first);
+    if (!ok) return;
+    remaining_ -= first;
+  }
+  read_raw();
+}
+
+template <class Stream>
+bool AttachmentExchange<Stream>::store(const char* data, std::size_t n) {
+  if (Status s = upload_->append(data, n); !s) {
+    upload_.reset();
+    fail(s);
+    return false;
+  }
+  session_->net().metrics.attachment_bytes_received.fetch_add(n, std::memory_order_relaxed);
+  return true;
+}
+
+template <class Stream>
+void AttachmentExchange<Stream>::uploaded() {
+  body_pending_ = false;
+  auto res = make_response(http::status::no_content, version_, keep_alive_, "", "");
+  res.erase(http::field::content_type);
+  res.set("Upload-Offset", std::to_string(upload_->offset()));
+  upload_.reset();  // lets go of the upload before the client can send its next request
+  reply(std::move(res));
+}
+
+template <class Stream>
+void AttachmentExchange<Stream>::read_raw() {
+  if (remaining_ == 0) return uploaded();
+  beast::get_lowest_layer(session_->stream())
+      .expires_after(
+          std::chrono::seconds(session_->net().settings.get()->attachments.idle_timeout_seconds));
+  session_->stream().async_read_some(
+      boost::asio::buffer(buffer_.get(), std::min<std::uint64_t>(remaining_, kChunkBytes)),
+      beast::bind_front_handler(&AttachmentExchange::on_raw, this->shared_from_this()));
+}
+
+template <class Stream>
+void AttachmentExchange<Stream>::on_raw(beast::error_code ec, std::size_t bytes) {
+  if (bytes > 0) {
+    if (!store(buffer_.get(), bytes)) return;
+    remaining_ -= bytes;
+  }
+  if (ec) {
+    // A cut connection or a stalled client: the bytes that arrived stay, and the client
+    // resumes from them on a new connection.
+    spdlog::debug("attachment upload interrupted at {} bytes: {}", upload_->offset(), ec.message());
+    return;
+  }
+  read_raw();
 }
 
 template <class Stream>
 void AttachmentExchange<Stream>::read_body() {
-  if (parser_->is_done()) {
-    body_pending_ = false;
-    auto res = make_response(http::status::no_content, version_, keep_alive_, "", "");
-    res.erase(http::field::content_type);
-    res.set("Upload-Offset", std::to_string(upload_->offset()));
-    upload_.reset();  // lets go of the upload before the client can send its next request
-    return reply(std::move(res));
-  }
+  if (parser_->is_done()) return uploaded();
   beast::get_lowest_layer(session_->stream())
       .expires_after(
           std::chrono::seconds(session_->net().settings.get()->attachments.idle_timeout_seconds));
@@ -255,16 +311,8 @@ template <class Stream>
 void AttachmentExchange<Stream>::on_body(beast::error_code ec, std::size_t) {
   if (ec == http::error::need_buffer) ec = {};
   const std::size_t got = kChunkBytes - parser_->get().body().size;
-  if (got > 0) {
-    if (Status s = upload_->append(buffer_.get(), got); !s) {
-      upload_.reset();
-      return fail(s);
-    }
-    session_->net().metrics.attachment_bytes_received.fetch_add(got, std::memory_order_relaxed);
-  }
+  if (got > 0 && !store(buffer_.get(), got)) return;
   if (ec) {
-    // A cut connection or a stalled client: the bytes that arrived stay, and the client
-    // resumes from them on a new connection.
     spdlog::debug("attachment upload interrupted at {} bytes: {}", upload_->offset(), ec.message());
     return;
   }

@@ -40,8 +40,16 @@ class AttachmentExchange final : public std::enable_shared_from_this<AttachmentE
   void remove();
   void download(bool head_only);
 
+  // A body of known length is read straight from the socket into buffer_, a chunked one
+  // through the parser (which must take the chunk framing off).
   void read_body();
   void on_body(boost::beast::error_code ec, std::size_t bytes);
+  void read_raw();
+  void on_raw(boost::beast::error_code ec, std::size_t bytes);
+  // Stores `n` bytes of the body; false after answering an error.
+  bool store(const char* data, std::size_t n);
+  // The body is in: 204 with the new offset.
+  void uploaded();
   void on_head_written(boost::beast::error_code ec, std::size_t bytes);
   void write_part();
   void on_part(boost::beast::error_code ec, std::size_t bytes);
@@ -74,8 +82,9 @@ class AttachmentExchange final : public std::enable_shared_from_this<AttachmentE
   std::unique_ptr<char[]> buffer_;
   std::optional<AttachmentUpload> upload_;
   std::optional<AttachmentService::Download> download_;
-  std::int64_t position_ = 0;  // next byte of the download to send
-  std::int64_t end_ = 0;       // one past the last byte to send
+  std::uint64_t remaining_ = 0;  // bytes of a known-length body still to read
+  std::int64_t position_ = 0;    // next byte of the download to send
+  std::int64_t end_ = 0;         // one past the last byte to send
   std::optional<boost::beast::http::response<boost::beast::http::empty_body>> head_;
   std::optional<boost::beast::http::response_serializer<boost::beast::http::empty_body>>
       serializer_;

@@ -266,12 +266,12 @@ TEST(Config, WrongTypeNamesWhatIsAllowed) {
 TEST(Config, UnknownSectionListsTheSections) {
   EXPECT_EQ(error_of("[bogus]\nx = 1\n"),
             "xchatd.toml: bogus: unknown section; allowed: listen server tls http limits messages "
-            "storage "
-            "access log");
+            "attachments storage access log");
   // A key outside any section is an unknown section too, not a silently ignored setting.
   EXPECT_EQ(
       error_of("port = 1\n"),
-      "xchatd.toml: port: unknown section; allowed: listen server tls http limits messages storage "
+      "xchatd.toml: port: unknown section; allowed: listen server tls http limits messages "
+      "attachments storage "
       "access log");
 }
 

@@ -63,6 +63,8 @@ TEST(MessageTable, AccessRulesAsDocumented) {
       {"blocks.remove", Access::kAuthenticated},
       {"blocks.list", Access::kAuthenticated},
       {"privacy.set", Access::kAuthenticated},
+      {"attachment.upload_token", Access::kSubscribed},
+      {"attachment.download_token", Access::kAuthenticated},
   };
   EXPECT_EQ(message_table().size(), documented.size());
   for (const auto& [name, access] : documented) {

@@ -219,6 +219,18 @@ const std::vector<VersionFixture>& fixtures() {
          EXPECT_EQ(s.column_int(2), 1);
          EXPECT_EQ(s.column_int(3), 0);  // not unsent
        }},
+      // Version 5: vanishing messages, before attachments. Attachments add only new tables,
+      // so what was there stays as it was, and the account holds none.
+      {[](Database& db) {
+         ASSERT_TRUE(db.exec(kV4InsertAccount));
+         ASSERT_TRUE(db.exec(kV4InsertDevice));
+         ASSERT_TRUE(db.exec(kV4InsertEnvelope));
+       },
+       [](Database& db) {
+         EXPECT_EQ(count(db, kCountEnvelopes), 1);
+         EXPECT_EQ(count(db, "SELECT count(*) FROM attachments"), 0);
+         EXPECT_EQ(count(db, "SELECT count(*) FROM attachment_grants"), 0);
+       }},
   };
   return all;
 }
