@@ -270,9 +270,7 @@ void AttachmentExchange<Stream>::uploaded() {
 template <class Stream>
 void AttachmentExchange<Stream>::read_raw() {
   if (remaining_ == 0) return uploaded();
-  beast::get_lowest_layer(session_->stream())
-      .expires_after(
-          std::chrono::seconds(session_->net().settings.get()->attachments.idle_timeout_seconds));
+  arm_idle_timer();
   session_->stream().async_read_some(
       boost::asio::buffer(buffer_.get(), std::min<std::uint64_t>(remaining_, kChunkBytes)),
       beast::bind_front_handler(&AttachmentExchange::on_raw, this->shared_from_this()));
@@ -296,9 +294,7 @@ void AttachmentExchange<Stream>::on_raw(beast::error_code ec, std::size_t bytes)
 template <class Stream>
 void AttachmentExchange<Stream>::read_body() {
   if (parser_->is_done()) return uploaded();
-  beast::get_lowest_layer(session_->stream())
-      .expires_after(
-          std::chrono::seconds(session_->net().settings.get()->attachments.idle_timeout_seconds));
+  arm_idle_timer();
   auto& body = parser_->get().body();
   body.data = buffer_.get();
   body.size = kChunkBytes;
@@ -386,9 +382,7 @@ void AttachmentExchange<Stream>::download(bool head_only) {
   serializer_.emplace(*head_);
   counted_ = true;
   session_->net().metrics.attachment_transfers.fetch_add(1, std::memory_order_relaxed);
-  beast::get_lowest_layer(session_->stream())
-      .expires_after(
-          std::chrono::seconds(session_->net().settings.get()->attachments.idle_timeout_seconds));
+  arm_idle_timer();
   http::async_write_header(
       session_->stream(), *serializer_,
       beast::bind_front_handler(&AttachmentExchange::on_head_written, this->shared_from_this()));
@@ -417,9 +411,7 @@ void AttachmentExchange<Stream>::write_part() {
                   got < 0 ? std::strerror(errno) : "file shorter than its size");
     return;
   }
-  beast::get_lowest_layer(session_->stream())
-      .expires_after(
-          std::chrono::seconds(session_->net().settings.get()->attachments.idle_timeout_seconds));
+  arm_idle_timer();
   boost::asio::async_write(
       session_->stream(), boost::asio::buffer(buffer_.get(), static_cast<std::size_t>(got)),
       beast::bind_front_handler(&AttachmentExchange::on_part, this->shared_from_this()));
@@ -467,6 +459,13 @@ void AttachmentExchange<Stream>::fail(const Status& status, std::string_view ext
 template <class Stream>
 void AttachmentExchange<Stream>::reply(HttpResponse response) {
   session_->respond(std::move(response));
+}
+
+template <class Stream>
+void AttachmentExchange<Stream>::arm_idle_timer() {
+  beast::get_lowest_layer(session_->stream())
+      .expires_after(
+          std::chrono::seconds(session_->net().settings.get()->attachments.idle_timeout_seconds));
 }
 
 template <class Stream>

@@ -64,6 +64,8 @@ class AttachmentExchange final : public std::enable_shared_from_this<AttachmentE
   // Runs `fn` on the connection's strand (the way back from the store writer).
   template <class Fn>
   void on_strand(Fn&& fn);
+  // Before each body read or write: a transfer may take long, but not stall long.
+  void arm_idle_timer();
   // Whether the connection can carry another request after this one's response: the
   // client wants it and no unread body is left in the way.
   bool reusable() const;
