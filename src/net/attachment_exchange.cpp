@@ -6,11 +6,11 @@
 #include <boost/asio/post.hpp>
 #include <boost/asio/write.hpp>
 #include <cerrno>
-#include <charconv>
 #include <cstring>
 #include <nlohmann/json.hpp>
 
 #include "net/byte_range.hpp"
+#include "xchat/decimal.hpp"
 #include "xchat/hex.hpp"
 #include "xchat/version.hpp"
 
@@ -23,14 +23,6 @@ namespace {
 
 constexpr std::string_view kCollection = "/v1/attachments";
 constexpr std::size_t kMaxTokenChars = 256;
-
-std::optional<std::int64_t> decimal(std::string_view text) {
-  std::int64_t value = 0;
-  const auto* end = text.data() + text.size();
-  const auto [ptr, ec] = std::from_chars(text.data(), end, value);
-  if (text.empty() || ec != std::errc() || ptr != end || value < 0) return std::nullopt;
-  return value;
-}
 
 http::status http_status(ErrorCode code) {
   switch (code) {
@@ -174,7 +166,7 @@ template <class Stream>
 void AttachmentExchange<Stream>::create() {
   auto grant = authorize(Grant::Scope::kUpload);
   if (!grant) return;
-  const auto size = decimal(parser_->get()["Upload-Length"]);
+  const auto size = parse_decimal(parser_->get()["Upload-Length"]);
   if (!size) {
     return fail(
         Status(ErrorCode::kBadRequest, "send the attachment's size in bytes as 'Upload-Length'"));
@@ -200,7 +192,7 @@ template <class Stream>
 void AttachmentExchange<Stream>::append() {
   auto grant = authorize(Grant::Scope::kUpload);
   if (!grant) return;
-  const auto offset = decimal(parser_->get()["Upload-Offset"]);
+  const auto offset = parse_decimal(parser_->get()["Upload-Offset"]);
   if (!offset) {
     return fail(
         Status(ErrorCode::kBadRequest, "send the offset the body starts at as 'Upload-Offset'"));

@@ -1,20 +1,10 @@
 #include "net/byte_range.hpp"
 
-#include <charconv>
+#include <algorithm>
+
+#include "xchat/decimal.hpp"
 
 namespace xchat::net {
-
-namespace {
-
-std::optional<std::int64_t> number(std::string_view text) {
-  std::int64_t value = 0;
-  const auto* end = text.data() + text.size();
-  const auto [ptr, ec] = std::from_chars(text.data(), end, value);
-  if (text.empty() || ec != std::errc() || ptr != end || value < 0) return std::nullopt;
-  return value;
-}
-
-}  // namespace
 
 RangeRequest parse_range(std::string_view header, std::int64_t size) {
   constexpr std::string_view kUnit = "bytes=";
@@ -29,17 +19,17 @@ RangeRequest parse_range(std::string_view header, std::int64_t size) {
   RangeRequest out;
   out.kind = RangeRequest::Kind::kPart;
   if (first_text.empty()) {  // "-N": the last N bytes
-    const auto suffix = number(last_text);
+    const auto suffix = parse_decimal(last_text);
     if (!suffix) return whole;
     if (*suffix == 0 || size == 0) return {RangeRequest::Kind::kUnsatisfiable, {}};
     out.range = {size - std::min(*suffix, size), size - 1};
     return out;
   }
-  const auto first = number(first_text);
+  const auto first = parse_decimal(first_text);
   if (!first) return whole;
   std::int64_t last = size - 1;
   if (!last_text.empty()) {
-    const auto parsed = number(last_text);
+    const auto parsed = parse_decimal(last_text);
     if (!parsed || *parsed < *first) return whole;
     last = std::min(*parsed, size - 1);
   }

@@ -5,6 +5,7 @@
 #include "crypto/attachment_format.hpp"
 #include "crypto/big_endian.hpp"
 #include "crypto/byte_reader.hpp"
+#include "xchat/hex.hpp"
 #include "xchat/signing.hpp"
 
 namespace xchat::client {
@@ -52,9 +53,7 @@ bool FileAttachment::valid_name(std::string_view name) {
 }
 
 bool FileAttachment::valid_id(std::string_view id) {
-  return id.size() == kIdChars && std::all_of(id.begin(), id.end(), [](char c) {
-           return (c >= '0' && c <= '9') || (c >= 'a' && c <= 'f');
-         });
+  return id.size() == kIdChars && hex_decode(id).has_value();
 }
 
 }  // namespace xchat::client

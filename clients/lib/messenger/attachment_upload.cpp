@@ -1,10 +1,10 @@
 #include "messenger/attachment_upload.hpp"
 
-#include <charconv>
 #include <cstdint>
 #include <nlohmann/json.hpp>
 
 #include "crypto/file_attachment.hpp"
+#include "xchat/decimal.hpp"
 #include "xchat/error_code.hpp"
 
 namespace xchat::client {
@@ -23,10 +23,7 @@ constexpr std::uint64_t kUnknown = UINT64_MAX;
 std::uint64_t offset_of(const HttpResponse& r, std::uint64_t size) {
   const std::string header = r.header("Upload-Offset");
   std::uint64_t offset = kUnknown;
-  if (!header.empty()) {
-    const auto [end, ec] = std::from_chars(header.data(), header.data() + header.size(), offset);
-    if (ec != std::errc() || end != header.data() + header.size()) offset = kUnknown;
-  }
+  if (const auto stated = parse_decimal(header)) offset = static_cast<std::uint64_t>(*stated);
   const json body = body_of(r);
   if (offset == kUnknown && body.is_object() && body.contains("offset") &&
       body["offset"].is_number_unsigned()) {
