@@ -59,7 +59,7 @@ void AttachmentService::download_token(const Call& call) {
     if (!reader) return call.fail(reader.status());
     auto found = store::attachments::find(**reader, *id);
     if (!found) return call.fail(found.status());
-    if (!*found || !(*found)->complete || (*found)->expires_at <= now) {
+    if (!*found || !(*found)->available(now)) {
       return call.fail(not_found());
     }
     if ((*found)->owner_id != p.account_id) {
@@ -246,7 +246,7 @@ Result<AttachmentService::Download> AttachmentService::open_download(const Grant
     if (!reader) return reader.status();
     auto found = store::attachments::find(**reader, id);
     if (!found) return found.status();
-    if (!*found || !(*found)->complete || (*found)->expires_at <= clock_.unix_millis()) {
+    if (!*found || !(*found)->available(clock_.unix_millis())) {
       return not_found();
     }
     size = (*found)->size;  // a complete attachment's file holds exactly this

@@ -273,8 +273,7 @@ Status check_attachments(store::Database& db, const PendingSend& s) {
   for (const std::string& id : s.attachments) {
     auto found = store::attachments::find(db, id);
     if (!found) return found.status();
-    if (!*found || (*found)->owner_id != s.sender_id || !(*found)->complete ||
-        (*found)->expires_at <= s.accepted_at) {
+    if (!*found || (*found)->owner_id != s.sender_id || !(*found)->available(s.accepted_at)) {
       return Status(ErrorCode::kNotFound,
                     "'attachments': " + hex_encode(id) + " is no finished attachment of yours");
     }

@@ -23,6 +23,10 @@ struct Attachment {
   std::int64_t created_at = 0;  // unix milliseconds
   std::int64_t expires_at = 0;  // upload deadline while incomplete, then deletion time
   bool complete = false;
+
+  // Whether it may be sent and downloaded at `now` (unix ms): every byte is in, and it has
+  // not expired (the scheduler may not have deleted it yet).
+  bool available(std::int64_t now) const { return complete && expires_at > now; }
 };
 
 // What an account holds: the declared bytes of all its attachments, and how many are
