@@ -12,7 +12,6 @@
 #include "net/byte_range.hpp"
 #include "xchat/decimal.hpp"
 #include "xchat/hex.hpp"
-#include "xchat/version.hpp"
 
 namespace xchat::net {
 
@@ -252,8 +251,7 @@ bool AttachmentExchange<Stream>::store(const char* data, std::size_t n) {
 template <class Stream>
 void AttachmentExchange<Stream>::uploaded() {
   body_pending_ = false;
-  auto res = make_response(http::status::no_content, version_, keep_alive_, "", "");
-  res.erase(http::field::content_type);
+  auto res = make_no_content(version_, keep_alive_);
   res.set("Upload-Offset", std::to_string(upload_->offset()));
   upload_.reset();  // lets go of the upload before the client can send its next request
   reply(std::move(res));
@@ -328,9 +326,7 @@ void AttachmentExchange<Stream>::remove() {
   service_.remove(*grant, id_, [self = this->shared_from_this()](Status s) {
     self->on_strand([self, s = std::move(s)] {
       if (!s) return self->fail(s);
-      auto res = make_response(http::status::no_content, self->version_, self->reusable(), "", "");
-      res.erase(http::field::content_type);
-      self->reply(std::move(res));
+      self->reply(make_no_content(self->version_, self->reusable()));
     });
   });
 }
@@ -356,11 +352,8 @@ void AttachmentExchange<Stream>::download(bool head_only) {
   download_.emplace(std::move(*download));
 
   head_.emplace(part ? http::status::partial_content : http::status::ok, version_);
-  std::string server = "xchatd/";
-  server += kVersion;
-  head_->set(http::field::server, server);
+  set_common_fields(*head_);
   head_->set(http::field::content_type, "application/octet-stream");
-  head_->set(http::field::cache_control, "no-store");
   head_->set(http::field::accept_ranges, "bytes");
   head_->set(http::field::etag, "\"" + hex_encode(id_) + "\"");
   if (part) {

@@ -8,17 +8,28 @@ namespace xchat::net {
 
 namespace http = boost::beast::http;
 
+void set_common_fields(http::fields& fields) {
+  std::string server = "xchatd/";
+  server += kVersion;
+  fields.set(http::field::server, server);
+  fields.set(http::field::cache_control, "no-store");
+}
+
 HttpResponse make_response(http::status status, unsigned version, bool keep_alive,
                            std::string_view content_type, std::string body) {
   HttpResponse res{status, version};
-  std::string server = "xchatd/";
-  server += kVersion;
-  res.set(http::field::server, server);
+  set_common_fields(res);
   res.set(http::field::content_type, content_type);
-  res.set(http::field::cache_control, "no-store");
   res.keep_alive(keep_alive);
   res.body() = std::move(body);
   res.prepare_payload();
+  return res;
+}
+
+HttpResponse make_no_content(unsigned version, bool keep_alive) {
+  HttpResponse res{http::status::no_content, version};
+  set_common_fields(res);
+  res.keep_alive(keep_alive);
   return res;
 }
 
