@@ -5,7 +5,6 @@
 // crash mid-upload leaves a resumable upload; a large transfer holds memory flat.
 #include <gtest/gtest.h>
 #include <signal.h>
-#include <sodium.h>
 
 #include <atomic>
 #include <filesystem>
@@ -19,6 +18,7 @@
 #include "integration/support/http_client.hpp"
 #include "integration/support/identity.hpp"
 #include "integration/support/messaging.hpp"
+#include "integration/support/sample_files.hpp"
 #include "integration/support/ws_client.hpp"
 
 namespace xchat::testing {
@@ -55,41 +55,6 @@ std::string download_token(WsClient& c, const std::string& id) {
 
 std::string path_of(const std::string& id) { return "/v1/attachments/" + id; }
 
-// The BLAKE2b digest of a stream, fed piece by piece.
-class Digest {
- public:
-  Digest() { crypto_generichash_init(&state_, nullptr, 0, 32); }
-  void add(const char* data, std::size_t n) {
-    crypto_generichash_update(&state_, reinterpret_cast<const unsigned char*>(data), n);
-  }
-  std::string hex() {
-    unsigned char out[32];
-    crypto_generichash_final(&state_, out, sizeof out);
-    static const char* kDigits = "0123456789abcdef";
-    std::string s;
-    for (unsigned char b : out) {
-      s += kDigits[b >> 4];
-      s += kDigits[b & 15];
-    }
-    return s;
-  }
-
- private:
-  crypto_generichash_state state_;
-};
-
-std::string pattern_digest(std::uint64_t seed, std::int64_t from, std::int64_t to) {
-  Digest d;
-  std::vector<char> chunk(1 << 20);
-  for (std::int64_t at = from; at < to;) {
-    const auto n = static_cast<std::size_t>(std::min<std::int64_t>(to - at, chunk.size()));
-    pattern_bytes(seed, at, chunk.data(), n);
-    d.add(chunk.data(), n);
-    at += static_cast<std::int64_t>(n);
-  }
-  return d.hex();
-}
-
 class Attachments : public ::testing::Test {
  protected:
   void start(const Overrides& overrides = {}) {
@@ -118,14 +83,14 @@ class Attachments : public ::testing::Test {
     return r.json().value("id", "");
   }
 
-  // Uploads and finishes `size` bytes of pattern `seed` in one request; the id.
+  // Uploads and finishes `size` bytes of sample stream `seed` in one request; the id.
   std::string upload_whole(const std::string& token, std::int64_t size,
                            std::uint64_t seed = kSeed) {
     const std::string id = create(token, size);
     EXPECT_FALSE(id.empty());
     HttpReply put = http().upload(
         path_of(id), with(bearer(token), "Upload-Offset", "0"),
-        [seed](std::int64_t at, char* out, std::size_t n) { pattern_bytes(seed, at, out, n); }, 0,
+        [seed](std::int64_t at, char* out, std::size_t n) { sample_bytes(seed, at, out, n); }, 0,
         size);
     EXPECT_EQ(put.status, 204) << put.body;
     EXPECT_EQ(put.header("upload-offset"), std::to_string(size));
@@ -162,7 +127,7 @@ TEST_F(Attachments, UploadedInOneRequestDownloadsWholeAndByRange) {
   const std::int64_t size = 1'048'593;
   const std::string id = upload_whole(token, size);
   ASSERT_EQ(id.size(), 32u);
-  const std::string expected = pattern_string(kSeed, size);
+  const std::string expected = sample_string(kSeed, size);
   // The server keeps the bytes as they came, in a file of its own.
   EXPECT_EQ(fs::file_size(files_dir() + "/" + id), static_cast<std::uintmax_t>(size));
 
@@ -216,7 +181,7 @@ TEST_F(Attachments, AnUploadCutOffResumesFromTheStoredOffset) {
   const std::int64_t size = 3 << 20;
   const std::string id = create(token, size);
   ASSERT_FALSE(id.empty());
-  auto source = [](std::int64_t at, char* out, std::size_t n) { pattern_bytes(kSeed, at, out, n); };
+  auto source = [](std::int64_t at, char* out, std::size_t n) { sample_bytes(kSeed, at, out, n); };
   HttpReply cut = http().upload(path_of(id), with(bearer(token), "Upload-Offset", "0"), source, 0,
                                 size, false, std::int64_t{1} << 20);
   EXPECT_EQ(cut.status, 0);
@@ -252,12 +217,12 @@ TEST_F(Attachments, AnUploadCutOffResumesFromTheStoredOffset) {
 
   // A download resumes with a Range from what arrived.
   const std::string dl = download_token(alice(), id);
-  Digest first_part;
+  StreamDigest first_part;
   HttpReply partial = http().download(
       path_of(id), bearer(dl), [&](const char* p, std::size_t n) { first_part.add(p, n); },
       std::int64_t{1} << 20);
   EXPECT_EQ(partial.status, 200);
-  Digest whole;
+  StreamDigest whole;
   std::int64_t received = 0;
   HttpReply again = http().download(path_of(id), bearer(dl), [&](const char* p, std::size_t n) {
     whole.add(p, n);
@@ -265,12 +230,12 @@ TEST_F(Attachments, AnUploadCutOffResumesFromTheStoredOffset) {
   });
   EXPECT_EQ(again.status, 200);
   EXPECT_EQ(received, size);
-  EXPECT_EQ(whole.hex(), pattern_digest(kSeed, 0, size));
-  Digest rest;
+  EXPECT_EQ(whole.hex(), sample_digest(kSeed, 0, size));
+  StreamDigest rest;
   HttpReply ranged = http().download(path_of(id), with(bearer(dl), "Range", "bytes=1048576-"),
                                      [&](const char* p, std::size_t n) { rest.add(p, n); });
   EXPECT_EQ(ranged.status, 206);
-  EXPECT_EQ(rest.hex(), pattern_digest(kSeed, 1 << 20, size));
+  EXPECT_EQ(rest.hex(), sample_digest(kSeed, 1 << 20, size));
 }
 
 TEST_F(Attachments, OnlyTheOwnerAndTheDevicesASendGrantedMayDownload) {
@@ -305,7 +270,7 @@ TEST_F(Attachments, OnlyTheOwnerAndTheDevicesASendGrantedMayDownload) {
   const std::string bob_dl = download_token(bob(), id);
   HttpReply got = get(id, bob_dl);
   EXPECT_EQ(got.status, 200);
-  EXPECT_TRUE(got.body == pattern_string(kSeed, 5000));
+  EXPECT_TRUE(got.body == sample_string(kSeed, 5000));
   // ... not Carol, and Bob's token is for this attachment only.
   EXPECT_EQ(error_code(download_token_reply(*carol_client, id)), "not_found");
   const std::string other = upload_whole(token, 10, 9);
@@ -351,7 +316,7 @@ TEST_F(Attachments, LimitsRefuseCleanlyAndLeaveNothingBehind) {
   EXPECT_EQ(r.error_code(), "too_many_uploads");
   EXPECT_EQ(rows(), 2);
 
-  auto source = [](std::int64_t at, char* out, std::size_t n) { pattern_bytes(kSeed, at, out, n); };
+  auto source = [](std::int64_t at, char* out, std::size_t n) { sample_bytes(kSeed, at, out, n); };
   // A body that says it is too long is refused before a byte is stored...
   HttpReply too_long =
       http().upload(path_of(b), with(bearer(token), "Upload-Offset", "0"), source, 0, 101);
@@ -402,8 +367,8 @@ TEST_F(Attachments, UnfinishedUploadsAreDeletedAfterTheirTimeout) {
       http()
           .upload(
               path_of(id), with(bearer(token), "Upload-Offset", "0"),
-              [](std::int64_t at, char* out, std::size_t n) { pattern_bytes(kSeed, at, out, n); },
-              0, 500)
+              [](std::int64_t at, char* out, std::size_t n) { sample_bytes(kSeed, at, out, n); }, 0,
+              500)
           .status,
       204);
   ASSERT_TRUE(fs::exists(files_dir() + "/" + id));
@@ -434,7 +399,7 @@ TEST_F(Attachments, ACrashMidUploadLeavesAResumableUploadAndStrayFilesGo) {
   const std::string token = upload_token(alice());
   const std::int64_t size = 2 << 20;
   const std::string id = create(token, size);
-  auto source = [](std::int64_t at, char* out, std::size_t n) { pattern_bytes(kSeed, at, out, n); };
+  auto source = [](std::int64_t at, char* out, std::size_t n) { sample_bytes(kSeed, at, out, n); };
   std::thread uploader([&] {
     // Sends half and then stalls, so the kill lands in the middle of the body.
     http().upload(path_of(id), with(bearer(token), "Upload-Offset", "0"), source, 0, size, false,
@@ -470,7 +435,7 @@ TEST_F(Attachments, ACrashMidUploadLeavesAResumableUploadAndStrayFilesGo) {
             204);
   EXPECT_EQ(http().request("POST", path_of(id) + "/finish", bearer(fresh)).status, 200);
   HttpReply got = get(id, download_token(alice(), id));
-  EXPECT_TRUE(got.body == pattern_string(kSeed, size));
+  EXPECT_TRUE(got.body == sample_string(kSeed, size));
 }
 
 // Memory stays flat while a large upload and a large download run at once beside chat
@@ -505,20 +470,20 @@ TEST_F(Attachments, ALargeUploadAndDownloadKeepMemoryFlat) {
   });
   std::string down_digest;
   std::thread downloader([&] {
-    Digest digest;
+    StreamDigest digest;
     http().download(path_of(big), bearer(big_dl),
                     [&](const char* p, std::size_t n) { digest.add(p, n); });
     down_digest = digest.hex();
   });
   HttpReply up = http().upload(
       path_of(target), with(bearer(token), "Upload-Offset", "0"),
-      [](std::int64_t at, char* out, std::size_t n) { pattern_bytes(13, at, out, n); }, 0, size);
+      [](std::int64_t at, char* out, std::size_t n) { sample_bytes(13, at, out, n); }, 0, size);
   downloader.join();
   done = true;
   sampler.join();
   chatter.join();
   EXPECT_EQ(up.status, 204);
-  EXPECT_EQ(down_digest, pattern_digest(12, 0, size));
+  EXPECT_EQ(down_digest, sample_digest(12, 0, size));
   const long grown = peak - idle;
   std::printf("idle RSS %ld KiB, peak %ld KiB during a %lld MiB upload and download\n", idle,
               peak.load(), static_cast<long long>(size >> 20));

@@ -8,16 +8,14 @@
 #include <sys/wait.h>
 #include <unistd.h>
 
-#include <boost/asio/connect.hpp>
-#include <boost/asio/ip/tcp.hpp>
-#include <boost/beast/core.hpp>
-#include <boost/beast/http.hpp>
 #include <filesystem>
 #include <fstream>
 #include <regex>
 #include <sstream>
 #include <stdexcept>
 #include <thread>
+
+#include "integration/support/http_client.hpp"
 
 namespace xchat::testing {
 
@@ -235,22 +233,9 @@ int Daemon::admin(const std::vector<std::string>& args, std::string* out) const 
 }
 
 int Daemon::http_get(const std::string& path, std::string* body) const {
-  namespace beast = boost::beast;
-  namespace http = beast::http;
-  boost::asio::io_context ioc;
-  beast::tcp_stream stream(ioc);
-  stream.expires_after(std::chrono::seconds(10));
-  stream.connect({boost::asio::ip::make_address("127.0.0.1"), port_});
-  http::request<http::empty_body> req{http::verb::get, path, 11};
-  req.set(http::field::host, "127.0.0.1");
-  http::write(stream, req);
-  beast::flat_buffer buffer;
-  http::response<http::string_body> res;
-  http::read(stream, buffer, res);
-  if (body != nullptr) *body = res.body();
-  beast::error_code ec;
-  stream.socket().shutdown(boost::asio::ip::tcp::socket::shutdown_both, ec);
-  return res.result_int();
+  const HttpReply reply = HttpClient(port_).request("GET", path);
+  if (body != nullptr) *body = reply.body;
+  return reply.status;
 }
 
 int run_command(const std::vector<std::string>& argv, std::string* output) {

@@ -58,7 +58,8 @@ class Daemon {
   // fills `out` with its stdout.
   int admin(const std::vector<std::string>& args, std::string* out = nullptr) const;
 
-  // A plain HTTP/1.1 GET on loopback; returns the status code and fills `body`.
+  // A plain HTTP/1.1 GET on loopback; returns the status code (0 when no response came)
+  // and fills `body`.
   int http_get(const std::string& path, std::string* body = nullptr) const;
 
  private:

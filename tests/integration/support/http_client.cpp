@@ -44,13 +44,6 @@ void set_headers(http::request<http::empty_body>& req, const HttpHeaders& header
   for (const auto& [name, value] : headers) req.set(name, value);
 }
 
-std::uint64_t splitmix(std::uint64_t x) {
-  x += 0x9e3779b97f4a7c15ULL;
-  x = (x ^ (x >> 30)) * 0xbf58476d1ce4e5b9ULL;
-  x = (x ^ (x >> 27)) * 0x94d049bb133111ebULL;
-  return x ^ (x >> 31);
-}
-
 }  // namespace
 
 std::string HttpReply::header(const std::string& lower_name) const {
@@ -169,25 +162,6 @@ HttpReply HttpClient::download(const std::string& target, const HttpHeaders& hea
     }
     if (cut_after && received >= *cut_after) return out;
   }
-  return out;
-}
-
-void pattern_bytes(std::uint64_t seed, std::int64_t offset, char* out, std::size_t n) {
-  std::uint64_t word_index = ~std::uint64_t{0};
-  std::uint64_t word = 0;
-  for (std::size_t i = 0; i < n; ++i) {
-    const auto at = static_cast<std::uint64_t>(offset) + i;
-    if ((at >> 3) != word_index) {
-      word_index = at >> 3;
-      word = splitmix(seed * 0x100000001b3ULL + word_index);
-    }
-    out[i] = static_cast<char>((word >> (8 * (at & 7))) & 0xff);
-  }
-}
-
-std::string pattern_string(std::uint64_t seed, std::size_t n) {
-  std::string out(n, '\0');
-  pattern_bytes(seed, 0, out.data(), n);
   return out;
 }
 

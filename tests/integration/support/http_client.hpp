@@ -55,9 +55,4 @@ class HttpClient {
   std::uint16_t port_;
 };
 
-// Deterministic pseudo-random content: byte i of a stream named by `seed`. Fast enough
-// for hundreds of MiB, and never all zeros.
-void pattern_bytes(std::uint64_t seed, std::int64_t offset, char* out, std::size_t n);
-std::string pattern_string(std::uint64_t seed, std::size_t n);
-
 }  // namespace xchat::testing
