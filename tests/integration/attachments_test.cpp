@@ -175,6 +175,22 @@ TEST_F(Attachments, AnEmptyFileRoundTrips) {
   EXPECT_TRUE(got.body.empty());
 }
 
+TEST_F(Attachments, AFinishedAttachmentIsKeptForTheRetentionDays) {
+  start({{"attachments.retention_days", "2"}, {"attachments.upload_timeout_seconds", "600"}});
+  const std::string token = upload_token(alice());
+  HttpReply created;
+  const std::string id = create(token, 0, &created);
+  const std::int64_t begun = unix_now_ms();
+  // Until it is finished, the upload deadline holds.
+  EXPECT_NEAR(created.json().value("expires_at", std::int64_t{0}), begun + 600'000, 60'000);
+  HttpReply done = http().request("POST", path_of(id) + "/finish", bearer(token));
+  ASSERT_EQ(done.status, 200);
+  const std::int64_t two_days = 2 * 86'400'000LL;
+  EXPECT_NEAR(done.json().value("expires_at", std::int64_t{0}), unix_now_ms() + two_days, 60'000);
+  EXPECT_NEAR(sql_integer(d(), "SELECT expires_at FROM attachments"), unix_now_ms() + two_days,
+              60'000);
+}
+
 TEST_F(Attachments, AnUploadCutOffResumesFromTheStoredOffset) {
   start();
   const std::string token = upload_token(alice());
