@@ -4,6 +4,7 @@
 # Usage:
 #   scripts/build.sh              Release build in build/
 #   scripts/build.sh --sanitize   ASan+UBSan build (RelWithDebInfo) in build-asan/
+#   scripts/build.sh --tsan       ThreadSanitizer build of xchatd and unit_tests in build-tsan/
 #
 # Interface for other scripts: stdout carries exactly one line, the absolute path of the
 # build directory used; all progress (apt, cmake, ninja) goes to stderr. So:
@@ -27,14 +28,15 @@ usage() {
   sed -n '2,/^set -euo/{/^#/s/^# \{0,1\}//p}' "${BASH_SOURCE[0]}" >&2
 }
 
-sanitize=0
+variant=release
 case "${XCHAT_SANITIZE:-0}" in
   0 | "" | OFF | off | no | false) ;;
-  *) sanitize=1 ;;
+  *) variant=asan ;;
 esac
 while (($# > 0)); do
   case "$1" in
-    --sanitize) sanitize=1 ;;
+    --sanitize) variant=asan ;;
+    --tsan) variant=tsan ;;
     -h | --help)
       usage
       exit 0
@@ -54,13 +56,24 @@ if ! [[ $jobs =~ ^[1-9][0-9]*$ ]]; then
   exit 2
 fi
 
-if ((sanitize)); then
-  build_dir="$repo_root/build-asan"
-  cmake_args=(-DCMAKE_BUILD_TYPE=RelWithDebInfo -DXCHAT_SANITIZE=ON)
-else
-  build_dir="$repo_root/build"
-  cmake_args=(-DCMAKE_BUILD_TYPE=Release)
-fi
+# The TSan build serves scripts/test.sh --tsan: its unit tests, and an xchatd that the
+# Release integration tests start instead of their own; nothing else is built there.
+targets=()
+case $variant in
+  release)
+    build_dir="$repo_root/build"
+    cmake_args=(-DCMAKE_BUILD_TYPE=Release)
+    ;;
+  asan)
+    build_dir="$repo_root/build-asan"
+    cmake_args=(-DCMAKE_BUILD_TYPE=RelWithDebInfo -DXCHAT_SANITIZE=ON)
+    ;;
+  tsan)
+    build_dir="$repo_root/build-tsan"
+    cmake_args=(-DCMAKE_BUILD_TYPE=RelWithDebInfo -DXCHAT_TSAN=ON)
+    targets=(--target xchatd unit_tests)
+    ;;
+esac
 
 # stdout is reserved for the build directory; everything below reports on stderr.
 "$repo_root/scripts/deps.sh" >&2
@@ -69,6 +82,6 @@ if [[ ! -f $build_dir/CMakeCache.txt || ! -f $build_dir/build.ninja ]]; then
   cmake -S "$repo_root" -B "$build_dir" -G Ninja "${cmake_args[@]}" >&2
 fi
 
-cmake --build "$build_dir" -j "$jobs" >&2
+cmake --build "$build_dir" -j "$jobs" "${targets[@]}" >&2
 
 printf '%s\n' "$build_dir"

@@ -72,7 +72,7 @@ Shutdown shut_down(Daemon& d, int signo, Clients& clients) {
 // Runs the xchatd binary with `args`; coreutils' timeout bounds it should it not exit by
 // itself (it then returns 124).
 int run_xchatd(const std::vector<std::string>& args, std::string* output) {
-  std::vector<std::string> argv = {"/usr/bin/timeout", "10", XCHATD_BINARY};
+  std::vector<std::string> argv = {"/usr/bin/timeout", "10", xchatd_binary()};
   argv.insert(argv.end(), args.begin(), args.end());
   return run_command(argv, output);
 }

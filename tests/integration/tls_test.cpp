@@ -80,7 +80,7 @@ TEST(Tls, MissingCertificateStopsStartup) {
   // Run directly rather than through Daemon, whose constructor throws on a failed start;
   // timeout bounds the run should the daemon wrongly start.
   std::string output;
-  EXPECT_EQ(run_command({"/usr/bin/timeout", "10", XCHATD_BINARY, "--config", path}, &output), 1);
+  EXPECT_EQ(run_command({"/usr/bin/timeout", "10", xchatd_binary(), "--config", path}, &output), 1);
   EXPECT_NE(output.find("tls.cert"), std::string::npos) << output;
 }
 

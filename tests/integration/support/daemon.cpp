@@ -8,6 +8,7 @@
 #include <sys/wait.h>
 #include <unistd.h>
 
+#include <cstdlib>
 #include <filesystem>
 #include <fstream>
 #include <regex>
@@ -120,9 +121,14 @@ void Daemon::rewrite_config(const Overrides& overrides, const std::string& raw) 
   std::ofstream(config_path(), std::ios::trunc) << (raw.empty() ? config_text(with_dir) : raw);
 }
 
+const char* xchatd_binary() {
+  const char* other = std::getenv("XCHAT_TEST_XCHATD");
+  return other != nullptr && *other != '\0' ? other : XCHATD_BINARY;
+}
+
 void Daemon::start() {
   notifications_.clear();
-  pid_ = spawn({XCHATD_BINARY, "--config", config_path()}, dir_ + "/xchatd.log",
+  pid_ = spawn({xchatd_binary(), "--config", config_path()}, dir_ + "/xchatd.log",
                {"NOTIFY_SOCKET=" + dir_ + "/notify.sock"});
   const auto deadline = std::chrono::steady_clock::now() + std::chrono::seconds(30);
   static const std::regex kListening(R"(listening on wss?://127\.0\.0\.1:(\d+)/v1/ws)");
@@ -211,7 +217,7 @@ long Daemon::rss_kib() const {
 
 int Daemon::admin(const std::vector<std::string>& args, std::string* out) const {
   // CLI11 takes the global --config before the subcommand.
-  std::vector<std::string> argv = {XCHATD_BINARY, "--config", config_path(), "admin"};
+  std::vector<std::string> argv = {xchatd_binary(), "--config", config_path(), "admin"};
   argv.insert(argv.end(), args.begin(), args.end());
   const std::string out_path = dir_ + "/admin.out";
   std::vector<char*> cargs;

@@ -14,6 +14,10 @@ namespace xchat::testing {
 //   {{"limits.max_frame_bytes", "4096"}, {"access.registration", "\"invite\""}}
 using Overrides = std::map<std::string, std::string>;
 
+// The xchatd binary the tests start: the one built beside them, unless XCHAT_TEST_XCHATD
+// names another (scripts/test.sh --tsan runs these tests against a ThreadSanitizer daemon).
+const char* xchatd_binary();
+
 // A real xchatd process for one test: its own temporary directory (config, data, log,
 // notify socket), listening on an ephemeral loopback port. The constructor returns once
 // the daemon has sent READY=1 over a fake NOTIFY_SOCKET (which is also how the port is
