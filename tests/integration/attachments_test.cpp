@@ -403,8 +403,8 @@ TEST_F(Attachments, AVanishingMessageTakesItsAttachmentOffTheDisk) {
   auto reply = alice().request(send);
   ASSERT_TRUE(reply.contains("result")) << reply.dump();
   EXPECT_TRUE(fs::exists(files_dir() + "/" + id));
-  EXPECT_TRUE(eventually([&] { return !fs::exists(files_dir() + "/" + id); }, 10s));
-  EXPECT_EQ(rows(), 1);
+  // The file goes inside the writer's operation, before its commit removes the row.
+  EXPECT_TRUE(eventually([&] { return !fs::exists(files_dir() + "/" + id) && rows() == 1; }, 10s));
   EXPECT_EQ(sql_integer(d(), "SELECT count(*) FROM attachment_grants"), 0);
   EXPECT_EQ(error_code(download_token_reply(bob(), id)), "not_found");
   EXPECT_TRUE(fs::exists(files_dir() + "/" + keep));  // others stay
@@ -503,7 +503,9 @@ TEST_F(Attachments, ALargeUploadAndDownloadKeepMemoryFlat) {
   const long grown = peak - idle;
   std::printf("idle RSS %ld KiB, peak %ld KiB during a %lld MiB upload and download\n", idle,
               peak.load(), static_cast<long long>(size >> 20));
-  EXPECT_LT(grown, 16 * 1024) << "RSS grew by " << grown << " KiB";
+  if (daemon_memory_is_meaningful()) {
+    EXPECT_LT(grown, 16 * 1024) << "RSS grew by " << grown << " KiB";
+  }
 }
 
 }  // namespace

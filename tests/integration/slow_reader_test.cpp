@@ -61,7 +61,9 @@ TEST(SlowReader, ClientThatStopsReadingIsClosedWith1008) {
   // Reading now drains what the kernel held, then the close frame.
   EXPECT_EQ(slow->wait_close(10s), 1008);
   EXPECT_TRUE(pings(*healthy));
-  EXPECT_LT(d.rss_kib(), rss_before + 64 * 1024) << "server memory grew with the backlog";
+  if (daemon_memory_is_meaningful()) {
+    EXPECT_LT(d.rss_kib(), rss_before + 64 * 1024) << "server memory grew with the backlog";
+  }
   EXPECT_EQ(slow_consumer_closes(d), 1);
 }
 

@@ -151,7 +151,9 @@ TEST(WalCoalescingVfs, ATransactionOfManyPagesTakesAFewWrites) {
   // Every tenth row of ~12 per page: nearly every one of the ~300 leaf pages was written.
   const auto pages = std::filesystem::file_size(dir.file("a.db-wal")) / 4096;
   EXPECT_GE(pages, 250u);
-  EXPECT_LE(writes, static_cast<std::int64_t>(pages / 16 + 3))
+  // A write per 16 pages plus the few SQLite makes itself (a few more in the sanitizer
+  // build): against two per page without the VFS.
+  EXPECT_LE(writes, static_cast<std::int64_t>(pages / 16 + 8))
       << pages << " pages took " << writes << " writes";
   EXPECT_EQ(snapshot_of(dir, "a.db").integrity, "ok");
 }

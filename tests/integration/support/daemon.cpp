@@ -14,6 +14,7 @@
 #include <regex>
 #include <sstream>
 #include <stdexcept>
+#include <string_view>
 #include <thread>
 
 #include "integration/support/http_client.hpp"
@@ -124,6 +125,14 @@ void Daemon::rewrite_config(const Overrides& overrides, const std::string& raw) 
 const char* xchatd_binary() {
   const char* other = std::getenv("XCHAT_TEST_XCHATD");
   return other != nullptr && *other != '\0' ? other : XCHATD_BINARY;
+}
+
+bool daemon_memory_is_meaningful() {
+#if defined(__SANITIZE_ADDRESS__) || defined(__SANITIZE_THREAD__)
+  return false;
+#else
+  return std::string_view(xchatd_binary()) == XCHATD_BINARY;
+#endif
 }
 
 void Daemon::start() {

@@ -18,6 +18,11 @@ using Overrides = std::map<std::string, std::string>;
 // names another (scripts/test.sh --tsan runs these tests against a ThreadSanitizer daemon).
 const char* xchatd_binary();
 
+// Whether the daemon's resident memory means anything: under a sanitizer, shadow memory and
+// the quarantine of freed blocks swamp what the server itself holds, so memory bounds are
+// checked in the Release build only.
+bool daemon_memory_is_meaningful();
+
 // A real xchatd process for one test: its own temporary directory (config, data, log,
 // notify socket), listening on an ephemeral loopback port. The constructor returns once
 // the daemon has sent READY=1 over a fake NOTIFY_SOCKET (which is also how the port is
