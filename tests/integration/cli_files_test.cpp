@@ -169,8 +169,9 @@ TEST_F(CliFilesTest, ATruncatedFileFailsVerificationAndNothingIsSaved) {
 
 TEST_F(CliFilesTest, AVanishedFileCannotBeFetched) {
   files_.write("fleeting.txt", "gone soon");
+  // Long enough that the listen below comes first even in the slower sanitizer build.
   const CliRun sent =
-      xchat("alice", {"send-file", "--vanish", "3s", "@bob", files_.file("fleeting.txt")});
+      xchat("alice", {"send-file", "--vanish", "8s", "@bob", files_.file("fleeting.txt")});
   ASSERT_EQ(sent.exit_code, 0) << sent.output;
   EXPECT_NE(sent.output.find("sent fleeting.txt (9 B) to @bob"), std::string::npos) << sent.output;
   EXPECT_NE(sent.output.find("vanishes in"), std::string::npos) << sent.output;
@@ -179,7 +180,7 @@ TEST_F(CliFilesTest, AVanishedFileCannotBeFetched) {
   const std::string id = listened.events("message")[0].value("message_id", "");
   const std::string stored = stored_ciphertext();
 
-  const auto deadline = std::chrono::steady_clock::now() + std::chrono::seconds(10);
+  const auto deadline = std::chrono::steady_clock::now() + std::chrono::seconds(15);
   while (fs::exists(stored) && std::chrono::steady_clock::now() < deadline) {
     std::this_thread::sleep_for(std::chrono::milliseconds(100));
   }

@@ -27,7 +27,8 @@ class CliVanishTest : public CliFixture {
 TEST_F(CliVanishTest, AVanishingMessageShowsItsTimeLeftAndThenIsGone) {
   init("alice", "@alice");
   init("bob", "@bob");
-  const CliRun sent = xchat("alice", {"send", "--vanish", "3s", "@bob", "brief", "note"});
+  // Long enough that the listen below comes first even in the slower sanitizer build.
+  const CliRun sent = xchat("alice", {"send", "--vanish", "8s", "@bob", "brief", "note"});
   ASSERT_EQ(sent.exit_code, 0) << sent.output;
   EXPECT_NE(sent.output.find("vanishes in"), std::string::npos) << sent.output;
 
@@ -43,7 +44,7 @@ TEST_F(CliVanishTest, AVanishingMessageShowsItsTimeLeftAndThenIsGone) {
                        std::chrono::system_clock::now().time_since_epoch())
                        .count();
   std::this_thread::sleep_for(
-      std::chrono::milliseconds(std::clamp<std::int64_t>(expires_at - now + 200, 0, 4000)));
+      std::chrono::milliseconds(std::clamp<std::int64_t>(expires_at - now + 200, 0, 9000)));
   for (const char* home : {"alice", "bob"}) {
     const CliRun after = xchat(home, {"--json", "history", home[0] == 'a' ? "@bob" : "@alice"});
     EXPECT_EQ(after.exit_code, 0) << after.output;
