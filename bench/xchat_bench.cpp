@@ -48,7 +48,8 @@
 // rss_kib, open_files, server_cpu_cores, sign_ins, errors).
 // Expiry mode delivers nothing; seconds is the whole run, and its figures are starts (each
 // start's phase, cache, startup_seconds from fork to READY=1, cpu_seconds, rss_kib and
-// peak_rss_kib a second after READY), pending and overdue (each beside the baseline start
+// peak_rss_kib a second after READY, stop_seconds from SIGTERM to exit or null when it had
+// to be killed), pending and overdue (each beside the baseline start
 // with the same cache: startup_seconds, extra_startup_seconds, extra_rss_mib,
 // extra_peak_rss_mib), fill_seconds and database_bytes.
 // Attachments mode delivers nothing either; seconds and the CPU times cover the whole run,

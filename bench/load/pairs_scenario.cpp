@@ -11,7 +11,6 @@
 
 namespace xchat::bench {
 
-namespace net = boost::asio;
 using Clock = std::chrono::steady_clock;
 
 Outcome run_pairs(const Settings& settings, const Target& target) {
@@ -19,10 +18,8 @@ Outcome run_pairs(const Settings& settings, const Target& target) {
   ErrorTally errors;
   Outcome out;
   out.latency_measures = "send_to_envelope";
-  WorkerPool<PairsWorker> pool(settings.threads, [&](net::io_context& ioc, std::size_t t) {
-    return std::make_unique<PairsWorker>(ioc, settings, target.endpoint, errors, tag, t,
-                                         settings.threads);
-  });
+  WorkerPool<PairsWorker> pool(settings.threads,
+                               pairs_workers(settings, target.endpoint, errors, tag));
   const auto finish = [&](std::string failure) {
     pool.stop();
     out.failure = std::move(failure);

@@ -92,6 +92,15 @@ class PairsWorker {
   LatencyRecorder interval_latency_;  // since the last take_interval_latency()
 };
 
+// What makes the workers of a WorkerPool<PairsWorker> for a run: `settings.threads` of
+// them, sharing the pairs out. `settings`, `errors` and `tag` must outlive the pool.
+inline auto pairs_workers(const Settings& settings, const Endpoint& endpoint, ErrorTally& errors,
+                          const std::string& tag) {
+  return [&settings, endpoint, &errors, &tag](boost::asio::io_context& ioc, std::size_t t) {
+    return std::make_unique<PairsWorker>(ioc, settings, endpoint, errors, tag, t, settings.threads);
+  };
+}
+
 // One counter summed over every worker of `pool`.
 std::uint64_t total(WorkerPool<PairsWorker>& pool,
                     std::atomic<std::uint64_t> PairsCounters::*counter);

@@ -153,10 +153,8 @@ Outcome run_soak(const Settings& settings, const Target& target) {
   ErrorTally errors;
   Outcome out;
   out.latency_measures = "send_to_envelope";
-  WorkerPool<PairsWorker> pairs(settings.threads, [&](net::io_context& ioc, std::size_t t) {
-    return std::make_unique<PairsWorker>(ioc, settings, target.endpoint, errors, tag, t,
-                                         settings.threads);
-  });
+  WorkerPool<PairsWorker> pairs(settings.threads,
+                                pairs_workers(settings, target.endpoint, errors, tag));
   WorkerPool<ChurnWorker> churn(1, [&](net::io_context& ioc, std::size_t) {
     return std::make_unique<ChurnWorker>(ioc, settings.churn, target.endpoint, errors, tag, 0, 1);
   });
