@@ -5,8 +5,8 @@
 // raised, and stops it at the end; --url with --server-pid drives one that already runs
 // (loopback addresses only).
 //
-//   build/bench/xchat-bench [--mode pairs|rate|offline|idle|expiry|attachments] [--seconds 10] ...
-//   build/bench/xchat-bench --help
+//   build/bench/xchat-bench [--mode pairs|rate|offline|idle|expiry|attachments|soak] [--seconds 10]
+//   ... build/bench/xchat-bench --help
 //
 // Modes:
 //   pairs    --pairs sender-receiver pairs; each sender keeps --window sends awaiting their
@@ -14,7 +14,10 @@
 //   rate     the same pairs, open loop: --rate envelopes/s in all, paced by timers.
 //   offline  one sender stores --count envelopes for a receiver that is not connected,
 //            then the receiver logs in and drains them, acknowledging as it goes.
-//   idle     --connections signed-in connections that do nothing for --seconds.
+//   idle     --connections signed-in connections that do nothing for --seconds, spread over
+//            as many loopback source addresses as they need (16,384 each). The generator
+//            raises its limit on open files (the hard one too, up to /proc/sys/fs/nr_open,
+//            when it may), and the xchatd it starts inherits it.
 //   expiry   startup time and memory of xchatd with --expiries vanishing envelopes pending
 //            (stored directly in its stopped database), against an empty database; then
 //            the start that deletes them all when they are overdue. It starts and stops its
@@ -25,6 +28,11 @@
 //            file in the same temporary directory as the started daemon's data, and that
 //            file back out to a socket (load/loopback_copy.hpp). --repeats times; the
 //            attachment is deleted after each.
+//   soak     the rate mode's load (--pairs, --rate) for --seconds while --churn more users
+//            keep signing in and off (each stays 0.2-2 s, is away up to 1 s); every
+//            --interval seconds a row of the server's RSS, open descriptors, CPU and that
+//            interval's rate and latency goes to stderr (bench/soak.sh runs it at half the
+//            measured capacity).
 //
 // Prints one JSON object on stdout, progress on stderr. Its fields: mode, parameters,
 // completed (and error, when not), seconds (the measured interval), delivered (envelopes
@@ -35,9 +43,13 @@
 // each mode's own figures: sent/accepted/received; offline store and drain; idle RSS before and
 // after, and KiB per connection. In offline mode seconds, delivered and envelopes_per_second
 // describe the drain, the CPU times both phases; store and drain have each phase's own.
+// Soak mode has the rate mode's fields, then sign_ins and sign_offs of the churning users
+// and intervals (each: minute, delivered, envelopes_per_second, p50_ms, p99_ms, max_ms,
+// rss_kib, open_files, server_cpu_cores, sign_ins, errors).
 // Expiry mode delivers nothing; seconds is the whole run, and its figures are starts (each
 // start's phase, cache, startup_seconds from fork to READY=1, cpu_seconds, rss_kib and
-// peak_rss_kib a second after READY), pending and overdue (each beside the baseline start
+// peak_rss_kib a second after READY, stop_seconds from SIGTERM to exit or null when it had
+// to be killed), pending and overdue (each beside the baseline start
 // with the same cache: startup_seconds, extra_startup_seconds, extra_rss_mib,
 // extra_peak_rss_mib), fill_seconds and database_bytes.
 // Attachments mode delivers nothing either; seconds and the CPU times cover the whole run,
@@ -54,8 +66,10 @@
 #include <unistd.h>
 
 #include <CLI/CLI.hpp>
+#include <algorithm>
 #include <boost/asio/ip/address_v4.hpp>
 #include <filesystem>
+#include <fstream>
 #include <iostream>
 #include <memory>
 #include <nlohmann/json.hpp>
@@ -112,14 +126,30 @@ std::optional<Endpoint> parse_loopback_url(const std::string& url, std::string* 
   return endpoint;
 }
 
-// Raises the soft limit on open files to the hard one (xchatd, started later, inherits
-// it); returns false when even that leaves too few for `connections`.
-bool raise_file_limit(std::size_t connections) {
+// The most the hard limit on open files may be raised to: /proc/sys/fs/nr_open.
+rlim_t open_files_ceiling() {
+  std::ifstream in("/proc/sys/fs/nr_open");
+  rlim_t ceiling = 0;
+  return in >> ceiling ? ceiling : 0;
+}
+
+// Raises the limit on open files for `connections` (xchatd, started later, inherits it):
+// the soft limit to the hard one, and the hard one too, up to nr_open, when the generator
+// may (CAP_SYS_RESOURCE; root in a container may lack it). Returns the soft limit in force
+// and whether it is enough.
+std::pair<rlim_t, bool> raise_file_limit(std::size_t connections) {
   rlimit limit{};
-  if (getrlimit(RLIMIT_NOFILE, &limit) != 0) return false;
+  if (getrlimit(RLIMIT_NOFILE, &limit) != 0) return {0, false};
+  const rlim_t needed = connections + kSpareDescriptors;
+  if (limit.rlim_max != RLIM_INFINITY && limit.rlim_max < needed) {
+    const rlimit raised{std::min(needed, open_files_ceiling()),
+                        std::min(needed, open_files_ceiling())};
+    if (raised.rlim_max > limit.rlim_max && setrlimit(RLIMIT_NOFILE, &raised) == 0) limit = raised;
+  }
   limit.rlim_cur = limit.rlim_max;
   setrlimit(RLIMIT_NOFILE, &limit);
-  return limit.rlim_cur == RLIM_INFINITY || limit.rlim_cur >= connections + kSpareDescriptors;
+  getrlimit(RLIMIT_NOFILE, &limit);
+  return {limit.rlim_cur, limit.rlim_cur == RLIM_INFINITY || limit.rlim_cur >= needed};
 }
 
 void on_signal(int) { request_interrupt(); }
@@ -146,6 +176,8 @@ std::string mode_name(Mode mode) {
       return "expiry";
     case Mode::kAttachments:
       return "attachments";
+    case Mode::kSoak:
+      return "soak";
   }
   return "";
 }
@@ -156,6 +188,8 @@ std::size_t connections_of(const Settings& s) {
     case Mode::kPairs:
     case Mode::kRate:
       return 2 * s.pairs;
+    case Mode::kSoak:
+      return 2 * s.pairs + s.churn;
     case Mode::kOffline:
       return 2;
     case Mode::kAttachments:
@@ -197,6 +231,16 @@ nlohmann::ordered_json parameters(const Settings& s) {
     case Mode::kAttachments:
       p["file_mib"] = s.file_mib;
       p["repeats"] = s.repeats;
+      break;
+    case Mode::kSoak:
+      p["pairs"] = s.pairs;
+      p["rate"] = s.rate;
+      p["size"] = s.size;
+      p["window"] = s.window;
+      p["seconds"] = s.seconds;
+      p["warmup"] = s.warmup;
+      p["interval"] = s.interval;
+      p["churn"] = s.churn;
       break;
   }
   if (s.mode != Mode::kExpiry && s.mode != Mode::kAttachments) {
@@ -253,8 +297,8 @@ struct CommandLine {
 
 void add_options(CLI::App& app, CommandLine& c) {
   Settings& s = c.settings;
-  app.add_option("--mode", c.mode, "pairs, rate, offline, idle, expiry or attachments")
-      ->check(CLI::IsMember({"pairs", "rate", "offline", "idle", "expiry", "attachments"}))
+  app.add_option("--mode", c.mode, "pairs, rate, offline, idle, expiry, attachments or soak")
+      ->check(CLI::IsMember({"pairs", "rate", "offline", "idle", "expiry", "attachments", "soak"}))
       ->capture_default_str();
   app.add_option("--threads", s.threads, "Generator io threads")
       ->check(CLI::Range(1, 64))
@@ -270,12 +314,12 @@ void add_options(CLI::App& app, CommandLine& c) {
       ->check(CLI::Range(1, 100000))
       ->capture_default_str();
   app.add_option("--seconds", s.seconds, "Measured interval (idle: how long to hold)")
-      ->check(CLI::Range(0.1, 3600.0))
+      ->check(CLI::Range(0.1, 86400.0))
       ->capture_default_str();
   app.add_option("--warmup", s.warmup, "pairs, rate: load before the measured interval")
       ->check(CLI::Range(0.0, 600.0))
       ->capture_default_str();
-  app.add_option("--rate", s.rate, "rate: envelopes per second, all pairs together")
+  app.add_option("--rate", s.rate, "rate, soak: envelopes per second, all pairs together")
       ->check(CLI::Range(1.0, 1e7))
       ->capture_default_str();
   app.add_option("--count", s.count, "offline: envelopes to store")
@@ -293,6 +337,12 @@ void add_options(CLI::App& app, CommandLine& c) {
       ->capture_default_str();
   app.add_option("--repeats", s.repeats, "attachments: measurements of every transfer")
       ->check(CLI::Range(std::size_t{1}, std::size_t{100}))
+      ->capture_default_str();
+  app.add_option("--interval", s.interval, "soak: seconds between samples of the server")
+      ->check(CLI::Range(1.0, 3600.0))
+      ->capture_default_str();
+  app.add_option("--churn", s.churn, "soak: users that keep signing in and off")
+      ->check(CLI::Range(std::size_t{0}, std::size_t{10000}))
       ->capture_default_str();
   app.add_option("--timeout", s.timeout,
                  "Longest wait for the server in any phase (expiry: for each start), seconds")
@@ -338,6 +388,8 @@ Outcome run_scenario(const Settings& s, const Target& target) {
       return run_idle(s, target);
     case Mode::kAttachments:
       return run_attachments(s, target);
+    case Mode::kSoak:
+      return run_soak(s, target);
     case Mode::kExpiry:
       break;  // starts its own servers: see run()
   }
@@ -351,6 +403,7 @@ int run(CommandLine& c) {
            : c.mode == "idle"        ? Mode::kIdle
            : c.mode == "expiry"      ? Mode::kExpiry
            : c.mode == "attachments" ? Mode::kAttachments
+           : c.mode == "soak"        ? Mode::kSoak
                                      : Mode::kPairs;
   Target target;
   nlohmann::ordered_json params = parameters(s);
@@ -376,11 +429,15 @@ int run(CommandLine& c) {
     params["server"] = {
         {"xchatd", c.xchatd}, {"synchronous", c.synchronous}, {"threads", c.server_threads}};
   }
-  if (!raise_file_limit(connections_of(s))) {
-    std::cerr << "xchat-bench: too few file descriptors for " << connections_of(s)
-              << " connections; raise the hard limit (ulimit -Hn)\n";
+  const auto [open_files, enough] = raise_file_limit(connections_of(s));
+  if (!enough) {
+    std::cerr << "xchat-bench: " << connections_of(s) << " connections need "
+              << connections_of(s) + kSpareDescriptors << " open files, and the limit is "
+              << open_files
+              << " (ulimit -Hn; raising it needs CAP_SYS_RESOURCE, up to /proc/sys/fs/nr_open)\n";
     return kExitUsage;
   }
+  params["open_files_limit"] = open_files;
   if (!crypto::init_sodium()) {
     std::cerr << "xchat-bench: libsodium could not be initialised\n";
     return kExitIncomplete;

@@ -1,8 +1,13 @@
 #include "load/connection.hpp"
 
+#include <netinet/in.h>
+
 #include <boost/asio/ip/tcp.hpp>
 #include <boost/beast/websocket.hpp>
+#include <cerrno>
+#include <charconv>
 #include <chrono>
+#include <iterator>
 
 namespace xchat::bench {
 
@@ -37,11 +42,27 @@ std::string error_text_of(const nlohmann::json& reply) {
   return text;
 }
 
-Connection::Connection(net::io_context& ioc, Endpoint endpoint)
-    : ws_(ioc), endpoint_(std::move(endpoint)) {}
+Connection::Connection(net::io_context& ioc, Endpoint endpoint,
+                       std::optional<net::ip::address_v4> source)
+    : ws_(ioc), endpoint_(std::move(endpoint)), source_(source) {}
 
 void Connection::open(OpenHandler done) {
   auto& stream = beast::get_lowest_layer(ws_);
+  if (source_) {
+    auto& socket = stream.socket();
+    beast::error_code ec;
+    socket.open(tcp::v4(), ec);
+    // Port 0 with IP_BIND_ADDRESS_NO_PORT: the port is chosen at connect time, unique for
+    // the whole (source, destination) pair, instead of at bind time among the ports no
+    // socket of any address holds.
+    const int one = 1;
+    if (!ec && ::setsockopt(socket.native_handle(), IPPROTO_IP, IP_BIND_ADDRESS_NO_PORT, &one,
+                            sizeof one) != 0) {
+      ec.assign(errno, boost::system::system_category());
+    }
+    if (!ec) socket.bind(tcp::endpoint(*source_, 0), ec);
+    if (ec) return done("bind to " + source_->to_string() + ": " + ec.message());
+  }
   stream.expires_after(kHandshakeTimeout);
   stream.async_connect(
       tcp::endpoint(endpoint_.address, endpoint_.port),
@@ -78,9 +99,29 @@ void Connection::on_handshake(beast::error_code ec, const OpenHandler& done) {
   done("");
 }
 
+void Connection::close(std::function<void()> done) {
+  if (!open_) return done();
+  open_ = false;
+  fail_awaiting("closed by the generator");
+  ws_.async_close(
+      websocket::close_code::normal,
+      [self = shared_from_this(), done = std::move(done)](beast::error_code) { done(); });
+}
+
+std::string Connection::take_frame() {
+  if (spare_frames_.empty()) return {};
+  std::string frame = std::move(spare_frames_.back());
+  spare_frames_.pop_back();
+  frame.clear();
+  return frame;
+}
+
 bool Connection::request(std::string_view members, ReplyHandler on_reply) {
   const std::uint64_t id = next_id_++;
-  std::string frame = "{\"id\":" + std::to_string(id);
+  std::string frame = take_frame();
+  char digits[24];
+  const auto end = std::to_chars(std::begin(digits), std::end(digits), id).ptr;
+  frame.append("{\"id\":").append(digits, end);
   if (!members.empty()) frame.append(",").append(members);
   frame.push_back('}');
   return send_request(id, std::move(frame), std::move(on_reply));
@@ -161,6 +202,7 @@ void Connection::do_write() {
 
 void Connection::on_write(beast::error_code ec) {
   if (ec) return fail("write: " + ec.message());
+  if (spare_frames_.size() < kMaxSpareFrames) spare_frames_.push_back(std::move(queue_.front()));
   queue_.pop_front();
   if (open_ && !queue_.empty()) do_write();
 }
@@ -173,6 +215,10 @@ void Connection::fail(const std::string& why) {
   beast::error_code ignored;
   beast::get_lowest_layer(ws_).socket().close(ignored);
   if (on_error_) on_error_("connection_lost", why);
+  fail_awaiting(why);
+}
+
+void Connection::fail_awaiting(const std::string& why) {
   const nlohmann::json lost = {{"error", {{"code", "connection_lost"}, {"message", why}}}};
   auto awaiting = std::move(awaiting_);
   awaiting_.clear();

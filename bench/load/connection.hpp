@@ -11,9 +11,11 @@
 #include <functional>
 #include <memory>
 #include <nlohmann/json.hpp>
+#include <optional>
 #include <string>
 #include <string_view>
 #include <unordered_map>
+#include <vector>
 
 namespace xchat::bench {
 
@@ -44,6 +46,8 @@ class Connection : public std::enable_shared_from_this<Connection> {
   // the acks for the server's delivery window), so reaching this is a generator bug or a
   // server that stopped reading for good: the connection then fails.
   static constexpr std::size_t kMaxQueuedFrames = 1 << 16;
+  // Written frames kept for reuse: as many as a sender's window keeps in flight.
+  static constexpr std::size_t kMaxSpareFrames = 64;
 
   // A reply: {"id":..,"result":{..}} or {"id":..,"error":{"code":..,"message":..}}.
   using ReplyHandler = std::function<void(const nlohmann::json& reply)>;
@@ -54,7 +58,11 @@ class Connection : public std::enable_shared_from_this<Connection> {
   // "" once the WebSocket is open, else why it could not be opened.
   using OpenHandler = std::function<void(const std::string& error)>;
 
-  Connection(boost::asio::io_context& ioc, Endpoint endpoint);
+  // `source`, when given, is the local address the connection is bound to before it
+  // connects: one address's ephemeral ports (about 28,000) cap how many connections can
+  // reach one server port from it, so large runs spread their clients over several.
+  Connection(boost::asio::io_context& ioc, Endpoint endpoint,
+             std::optional<boost::asio::ip::address_v4> source = std::nullopt);
 
   // Set these before open(); each may be left empty.
   void set_push_handler(PushHandler handler) { on_push_ = std::move(handler); }
@@ -67,6 +75,10 @@ class Connection : public std::enable_shared_from_this<Connection> {
   // connection fails or is destroyed.
   void open(OpenHandler done);
   bool is_open() const { return open_; }
+  // Closes the WebSocket with 1000 (normal closure), as a client that signs off does; no
+  // error is reported for it. Requests still awaiting their reply get "connection_lost".
+  // `done` is called once the close handshake has ended, however it ended.
+  void close(std::function<void()> done);
 
   // Sends {"id":N,<members>}: `members` is the text of a JSON object's members without the
   // braces, e.g. R"("type":"ping")". When the connection fails before the reply, `on_reply`
@@ -86,9 +98,13 @@ class Connection : public std::enable_shared_from_this<Connection> {
   void do_write();
   void on_write(boost::beast::error_code ec);
   void fail(const std::string& why);
+  void fail_awaiting(const std::string& why);
+  // An empty string for the next frame, with the capacity of one already written if any.
+  std::string take_frame();
 
   boost::beast::websocket::stream<boost::beast::tcp_stream> ws_;
   const Endpoint endpoint_;
+  const std::optional<boost::asio::ip::address_v4> source_;
   PushHandler on_push_;
   ErrorHandler on_error_;
   std::function<void()> on_caught_up_;
@@ -96,6 +112,9 @@ class Connection : public std::enable_shared_from_this<Connection> {
   bool open_ = false;                 // handshake done, no failure since
   boost::beast::flat_buffer buffer_;  // the frame being read
   std::deque<std::string> queue_;     // frames to write; the front one is being written
+  // Frames already written, kept for their capacity: the next requests are built in them,
+  // so a steady load allocates no frame buffers. At most kMaxSpareFrames.
+  std::vector<std::string> spare_frames_;
   std::unordered_map<std::uint64_t, ReplyHandler> awaiting_;  // by request id
   std::uint64_t next_id_ = 1;
 };

@@ -1,6 +1,8 @@
 // Mode idle: `connections` users, each signed in on its own connection, then left alone.
 // Measures what a connected client costs the server at rest: memory per connection, and
-// CPU while the connections do nothing (the server's pings and timers).
+// CPU while the connections do nothing (the server's pings and timers). The connections
+// come from as many loopback source addresses as their number needs (127.0.1.1, 127.0.1.2,
+// ...), kConnectionsPerSource each.
 #include <fmt/format.h>
 
 #include <atomic>
@@ -22,13 +24,25 @@ using Clock = std::chrono::steady_clock;
 // Connections of one worker signing in at the same time.
 constexpr std::size_t kSetupConcurrency = 64;
 
+// Connections from one source address: well inside the default ephemeral port range
+// (32768-60999), which one address cannot exceed towards the server's one port.
+constexpr std::size_t kConnectionsPerSource = 16384;
+
+// Source addresses: 127.0.1.1 upwards, apart from 127.0.0.1, which other local clients use.
+constexpr std::uint32_t kFirstSource = 0x7f000101;
+
+std::size_t sources_for(std::size_t connections) {
+  return (connections + kConnectionsPerSource - 1) / kConnectionsPerSource;
+}
+
 // After the last login, before the measured interval: the server's allocator and the
 // connections' buffers come to rest.
 constexpr auto kSettle = std::chrono::seconds(1);
 
 struct Client {
-  Client(net::io_context& ioc, const Endpoint& endpoint, std::string handle)
-      : user(std::move(handle)), conn(std::make_shared<Connection>(ioc, endpoint)) {}
+  Client(net::io_context& ioc, const Endpoint& endpoint, std::string handle,
+         net::ip::address_v4 source)
+      : user(std::move(handle)), conn(std::make_shared<Connection>(ioc, endpoint, source)) {}
   const BenchUser user;
   const std::shared_ptr<Connection> conn;
 };
@@ -39,8 +53,11 @@ class IdleWorker {
   IdleWorker(net::io_context& ioc, const Settings& settings, const Endpoint& endpoint,
              ErrorTally& errors, std::string_view tag, std::size_t first, std::size_t stride)
       : ioc_(ioc), errors_(errors), setup_(kSetupConcurrency) {
+    const std::size_t sources = sources_for(settings.connections);
     for (std::size_t i = first; i < settings.connections; i += stride) {
-      clients_.push_back(std::make_unique<Client>(ioc, endpoint, bench_handle(tag, 'i', i)));
+      const net::ip::address_v4 source(kFirstSource + static_cast<std::uint32_t>(i % sources));
+      clients_.push_back(
+          std::make_unique<Client>(ioc, endpoint, bench_handle(tag, 'i', i), source));
     }
   }
 
@@ -128,6 +145,7 @@ Outcome run_idle(const Settings& settings, const Target& target) {
   out.cpu = cpu_between(before, sample_cpu(target.pid));
   out.seconds = out.cpu.seconds;
   const auto rss_after = process_rss_kib(target.pid);
+  out.details["source_addresses"] = sources_for(settings.connections);
   out.details["setup_seconds"] = round_to(setup_seconds, 3);
   out.details["rss_before_kib"] = rss_before.value_or(-1);
   out.details["rss_after_kib"] = rss_after.value_or(-1);

@@ -3,6 +3,7 @@
 #include <sys/resource.h>
 #include <unistd.h>
 
+#include <filesystem>
 #include <fstream>
 #include <sstream>
 #include <string>
@@ -56,6 +57,18 @@ std::optional<double> process_cpu_seconds(pid_t pid) {
 std::optional<long> process_rss_kib(pid_t pid) { return status_kib(pid, "VmRSS"); }
 
 std::optional<long> process_peak_rss_kib(pid_t pid) { return status_kib(pid, "VmHWM"); }
+
+std::optional<long> process_open_files(pid_t pid) {
+  std::error_code ec;
+  std::filesystem::directory_iterator it("/proc/" + std::to_string(pid) + "/fd", ec);
+  if (ec) return std::nullopt;
+  long count = 0;
+  for (; it != std::filesystem::directory_iterator(); it.increment(ec)) {
+    if (ec) return std::nullopt;
+    ++count;
+  }
+  return count;
+}
 
 bool process_alive(pid_t pid) {
   auto fields = stat_fields(pid);

@@ -19,6 +19,10 @@ std::optional<long> process_rss_kib(pid_t pid);
 // The largest resident set size the process has had so far (VmHWM), in KiB.
 std::optional<long> process_peak_rss_kib(pid_t pid);
 
+// Open file descriptors of process `pid` (the entries of /proc/PID/fd); nullopt when they
+// cannot be listed.
+std::optional<long> process_open_files(pid_t pid);
+
 // Whether `pid` exists and has not exited (a zombie counts as exited).
 bool process_alive(pid_t pid);
 

@@ -25,6 +25,7 @@ enum class Mode {
   kIdle,         // `connections` signed-in connections doing nothing
   kExpiry,       // xchatd's startup and memory with `expiries` vanishing envelopes pending
   kAttachments,  // one attachment's upload, finish and download against loopback copies
+  kSoak,         // the rate load for a long time with users coming and going, sampled
 };
 
 // Pairs and rate write a time stamp into the first bytes of every ciphertext, so
@@ -47,6 +48,8 @@ struct Settings {
   std::size_t file_mib = 1024;     // attachments: the attachment's size in MiB
   std::size_t repeats = 3;         // attachments: measurements, each of every transfer
   double timeout = 60;             // longest wait for the server in any phase
+  double interval = 60;            // soak: seconds between samples of the server
+  std::size_t churn = 20;          // soak: users that keep signing in and off
 };
 
 // The server under load.
@@ -76,6 +79,7 @@ Outcome run_pairs(const Settings& settings, const Target& target);  // pairs and
 Outcome run_offline(const Settings& settings, const Target& target);
 Outcome run_idle(const Settings& settings, const Target& target);
 Outcome run_attachments(const Settings& settings, const Target& target);
+Outcome run_soak(const Settings& settings, const Target& target);
 // Starts and stops its own xchatd several times, from `server` with a data directory of its
 // own. REQUIRES: no other thread runs (the daemons are forked).
 Outcome run_expiry(const Settings& settings, const ServerProcess::Options& server);

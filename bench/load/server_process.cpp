@@ -26,7 +26,6 @@ using Clock = std::chrono::steady_clock;
 
 namespace {
 
-constexpr auto kStopTimeout = std::chrono::seconds(10);
 constexpr std::size_t kLogTailBytes = 4000;
 
 // The limits a benchmark would otherwise measure instead of the server: per-address budgets
@@ -54,7 +53,8 @@ std::string config_text(const ServerProcess::Options& options, const std::string
 
 }  // namespace
 
-ServerProcess::ServerProcess(const Options& options) : dir_("xchat-bench") {
+ServerProcess::ServerProcess(const Options& options)
+    : dir_("xchat-bench"), stop_timeout_(options.stop_timeout) {
   try {
     const std::string data_dir =
         options.data_dir.empty() ? dir_.path() + "/data" : options.data_dir;
@@ -143,18 +143,22 @@ void ServerProcess::wait_ready(std::chrono::seconds timeout) {
                            " s:\n" + log_tail());
 }
 
-void ServerProcess::stop() {
+std::optional<double> ServerProcess::stop() {
+  std::optional<double> seconds;
   if (pid_ > 0) {
+    const auto signalled = Clock::now();
     ::kill(pid_, SIGTERM);
     // A stopped daemon (SIGSTOP, a debugger) acts on nothing until it is continued.
     ::kill(pid_, SIGCONT);
-    const auto deadline = Clock::now() + kStopTimeout;
+    const auto deadline = signalled + stop_timeout_;
     bool exited = false;
     while (!exited && Clock::now() < deadline) {
       exited = waitpid(pid_, nullptr, WNOHANG) == pid_;
       if (!exited) std::this_thread::sleep_for(std::chrono::milliseconds(10));
     }
-    if (!exited) {
+    if (exited) {
+      seconds = std::chrono::duration<double>(Clock::now() - signalled).count();
+    } else {
       ::kill(pid_, SIGKILL);
       waitpid(pid_, nullptr, 0);
     }
@@ -164,6 +168,7 @@ void ServerProcess::stop() {
     ::close(notify_fd_);
     notify_fd_ = -1;
   }
+  return seconds;
 }
 
 std::string ServerProcess::log_tail() const {

@@ -4,6 +4,7 @@
 
 #include <chrono>
 #include <cstdint>
+#include <optional>
 #include <string>
 
 #include "load/temp_dir.hpp"
@@ -17,11 +18,10 @@ namespace xchat::bench {
 // learn it. Options::data_dir keeps the data elsewhere instead, so that several daemons,
 // one after the other, can start on the same database.
 //
-// The destructor stops the daemon (SIGTERM, SIGKILL after 10 s) and removes the directory
-// (but not a caller's data_dir).
-// Should the generator die without running it, the kernel kills the daemon too
-// (PR_SET_PDEATHSIG). The daemon runs in its own process group, so a Ctrl-C at the
-// terminal reaches only the generator, which then stops the daemon in order.
+// The destructor stops the daemon (SIGTERM, SIGKILL after Options::stop_timeout) and removes the
+// directory (but not a caller's data_dir). Should the generator die without running it, the kernel
+// kills the daemon too (PR_SET_PDEATHSIG). The daemon runs in its own process group, so a Ctrl-C at
+// the terminal reaches only the generator, which then stops the daemon in order.
 class ServerProcess {
  public:
   struct Options {
@@ -31,6 +31,10 @@ class ServerProcess {
     std::string data_dir;              // server.data_dir, kept; "" = inside the temp directory
     // How long the daemon may take to open its store, delete what expired and listen.
     std::chrono::seconds ready_timeout{30};
+    // How long it may take to stop after SIGTERM before it is killed. A kill leaves the WAL
+    // behind, so the next start on the same data counts as unclean and checks the whole
+    // database before it listens.
+    std::chrono::seconds stop_timeout{10};
   };
 
   // Starts the daemon and waits up to options.ready_timeout for READY=1.
@@ -49,12 +53,16 @@ class ServerProcess {
   // The end of the daemon's log (stdout and stderr), for error reports.
   std::string log_tail() const;
 
+  // Stops the daemon now (SIGTERM, SIGKILL after options.stop_timeout). Returns the seconds
+  // it took to exit, or nullopt when it had to be killed or was not running.
+  std::optional<double> stop();
+
  private:
   void spawn(const std::string& binary);
   void wait_ready(std::chrono::seconds timeout);
-  void stop();
 
   const TempDir dir_;
+  const std::chrono::seconds stop_timeout_;
   int notify_fd_ = -1;
   pid_t pid_ = -1;
   std::uint16_t port_ = 0;
