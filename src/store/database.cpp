@@ -172,6 +172,8 @@ Status Database::quick_check() {
                     (check.status() ? check.column_text(0) : check.status().message()));
 }
 
+void Database::interrupt() { sqlite3_interrupt(handle_); }
+
 std::int64_t Database::total_changes() const { return sqlite3_total_changes64(handle_); }
 
 std::int64_t Database::last_insert_rowid() const { return sqlite3_last_insert_rowid(handle_); }

@@ -117,6 +117,9 @@ class Database {
   // PRAGMA quick_check: kInternal naming the first problem unless the file is sound.
   // Reads every page: seconds for a large, uncached database.
   Status quick_check();
+  // Makes the statement running on this connection fail with SQLITE_INTERRUPT soon. The one
+  // call that may come from another thread, as long as the connection stays open meanwhile.
+  void interrupt();
 
   std::int64_t changes() const;
   // Rows changed since the connection opened, triggers included.

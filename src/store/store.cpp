@@ -49,7 +49,22 @@ Status Store::check_integrity() {
   if (checked_) return Status::ok();
   auto reader = readers_.acquire();
   if (!reader) return reader.status();
-  return (*reader)->quick_check();
+  const Status cancelled(ErrorCode::kUnavailable, "integrity check cancelled by shutdown");
+  {
+    std::lock_guard lock(check_mu_);
+    if (check_cancelled_) return cancelled;
+    checking_ = &**reader;
+  }
+  Status verdict = (*reader)->quick_check();
+  std::lock_guard lock(check_mu_);
+  checking_ = nullptr;
+  return check_cancelled_ ? cancelled : verdict;
+}
+
+void Store::cancel_integrity_check() {
+  std::lock_guard lock(check_mu_);
+  check_cancelled_ = true;
+  if (checking_ != nullptr) checking_->interrupt();
 }
 
 }  // namespace xchat::store

@@ -1,6 +1,7 @@
 #pragma once
 
 #include <memory>
+#include <mutex>
 #include <string>
 
 #include "store/reader_pool.hpp"
@@ -40,8 +41,12 @@ class Store {
   ReaderPool& readers() { return readers_; }
 
   // The quick_check that open() left for later, on a reader connection (ok at once when
-  // open() ran it). Blocks for as long as it reads: never on an I/O thread.
+  // open() ran it). Blocks for as long as it reads: never on an I/O thread. Once
+  // cancel_integrity_check() was called it returns kUnavailable instead of a verdict.
   Status check_integrity();
+  // Stops a running check_integrity() within milliseconds, so that shutting down never
+  // waits for a read of the whole file. Thread-safe.
+  void cancel_integrity_check();
 
   // Commits what was submitted and stops the writer thread.
   void close() { writer_->stop(); }
@@ -54,6 +59,9 @@ class Store {
   std::unique_ptr<Writer> writer_;
   ReaderPool readers_;
   bool checked_ = false;  // constant after open()
+  std::mutex check_mu_;
+  bool check_cancelled_ = false;      // guarded by check_mu_
+  Database* checking_ = nullptr;      // the connection check_integrity() reads on; check_mu_
 };
 
 }  // namespace xchat::store
