@@ -60,8 +60,8 @@ class Store {
   ReaderPool readers_;
   bool checked_ = false;  // constant after open()
   std::mutex check_mu_;
-  bool check_cancelled_ = false;      // guarded by check_mu_
-  Database* checking_ = nullptr;      // the connection check_integrity() reads on; check_mu_
+  bool check_cancelled_ = false;  // guarded by check_mu_
+  Database* checking_ = nullptr;  // the connection check_integrity() reads on; check_mu_
 };
 
 }  // namespace xchat::store
