@@ -19,6 +19,7 @@
 #include <fstream>
 #include <random>
 
+#include "crypto/random.hpp"
 #include "load/attachment_client.hpp"
 #include "load/bench_user.hpp"
 #include "load/error_tally.hpp"
@@ -506,10 +507,10 @@ Outcome run_crash(const Settings& settings, const Target& target) {
   ioc.run_for(milliseconds(200));
 
   for (auto& d : devices) {
-    for (const auto& [kind, count] : d->inbox_errors().by_kind().items()) {
-      if (kind != "connection_lost") {
-        ledger.violation(d->key() + ": " + std::to_string(count.get<std::uint64_t>()) + " x " +
-                         kind);
+    const nlohmann::ordered_json kinds = d->inbox_errors().by_kind();
+    for (auto it = kinds.begin(); it != kinds.end(); ++it) {
+      if (it.key() != "connection_lost") {
+        ledger.violation(d->key() + ": " + it.value().dump() + " x " + it.key());
       }
     }
   }
