@@ -537,6 +537,12 @@ Outcome run_crash(const Settings& settings, const Target& target) {
   out.details["summary"] = verdict["summary"];
   out.details["violations"] = verdict["violations"];
   if (!settings.ledger.empty()) std::ofstream(settings.ledger) << ledger.to_json().dump(1) << "\n";
+  progress("checked: " + std::to_string(logins) + " logins, " + std::to_string(devices.size()) +
+           " devices");
+  for (auto it = verdict["summary"].begin(); it != verdict["summary"].end(); ++it) {
+    progress("  " + it.key() + ": " + it.value().dump());
+  }
+  for (const auto& v : verdict["violations"]) progress("  VIOLATION " + v.get<std::string>());
   const auto violations = verdict["summary"]["violations"].get<std::uint64_t>();
   if (violations > 0 && out.failure.empty()) {
     out.failure = std::to_string(violations) + " violations, the first: " +
