@@ -1,5 +1,6 @@
 #include "load/ledger.hpp"
 
+#include <algorithm>
 #include <sstream>
 #include <utility>
 
