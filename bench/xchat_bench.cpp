@@ -5,7 +5,8 @@
 // raised, and stops it at the end; --url with --server-pid drives one that already runs
 // (loopback addresses only).
 //
-//   build/bench/xchat-bench [--mode pairs|rate|offline|idle|expiry|attachments|soak|crash] [--seconds 10]
+//   build/bench/xchat-bench [--mode pairs|rate|offline|idle|expiry|attachments|soak|crash]
+//                           [--seconds 10]
 //   ... build/bench/xchat-bench --help
 //
 // Modes:
@@ -373,8 +374,7 @@ void add_options(CLI::App& app, CommandLine& c) {
   app.add_option("--users", s.users, "crash: accounts, each sending to the next")
       ->check(CLI::Range(std::size_t{2}, std::size_t{1000}))
       ->capture_default_str();
-  app.add_option("--seed", s.seed, "crash: seed of the generator's choices")
-      ->capture_default_str();
+  app.add_option("--seed", s.seed, "crash: seed of the generator's choices")->capture_default_str();
   app.add_option("--ledger", s.ledger, "crash: write the ledger (JSON) to this file");
   app.add_option("--timeout", s.timeout,
                  "Longest wait for the server in any phase (expiry: for each start), seconds")
@@ -443,7 +443,8 @@ int run(CommandLine& c) {
   Target target;
   nlohmann::ordered_json params = parameters(s);
   if (s.mode == Mode::kCrash && c.url.empty()) {
-    std::cerr << "xchat-bench: --mode crash drives the server tests/crash/run.sh kills: give --url\n";
+    std::cerr
+        << "xchat-bench: --mode crash drives the server tests/crash/run.sh kills: give --url\n";
     return kExitUsage;
   }
   if (s.mode == Mode::kExpiry && !c.url.empty()) {

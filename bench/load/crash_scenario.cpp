@@ -101,14 +101,13 @@ class Device {
     conn_ = conn;
     inbox_ = std::make_unique<Inbox>(
         *conn_, inbox_errors_, key_,
-        Inbox::Handlers{[this](const nlohmann::json& e) { ledger_.delivered(key_, e, unix_ms()); },
-                        [this] {
-                          queue_empty_ = true;
-                          queue_empty_ms_ = unix_ms();
-                        },
-                        [this](const std::vector<std::uint64_t>& seqs) {
-                          ledger_.acked(key_, seqs);
-                        }});
+        Inbox::Handlers{
+            [this](const nlohmann::json& e) { ledger_.delivered(key_, e, unix_ms()); },
+            [this] {
+              queue_empty_ = true;
+              queue_empty_ms_ = unix_ms();
+            },
+            [this](const std::vector<std::uint64_t>& seqs) { ledger_.acked(key_, seqs); }});
     conn_->set_error_handler([this, conn = conn.get()](std::string_view kind, const std::string&) {
       if (kind != "connection_lost" || conn != conn_.get()) return;
       ready_ = false;
@@ -235,7 +234,8 @@ class Sender {
     p.send.devices.push_back(1);
     if (to_.second) p.send.devices.push_back(2);
     const int kind = std::uniform_int_distribution<int>(0, 9)(random_);
-    if (kind < 2) p.send.expires_in = std::uniform_int_distribution<std::int64_t>(1, kMaxExpiresIn)(random_);
+    if (kind < 2)
+      p.send.expires_in = std::uniform_int_distribution<std::int64_t>(1, kMaxExpiresIn)(random_);
     // Kind 1 both vanishes and carries an attachment, which vanishes with it.
     p.wants_attachment = kind >= 1 && kind < 4;
     p.key = Ledger::message_key(p.send.from, p.send.message_id);
@@ -254,7 +254,8 @@ class Sender {
           if (result == reply.end()) {
             const std::string code = error_code_of(reply);
             if (code != "connection_lost") {
-              ledger_.violation(device_.key() + ": attachment.upload_token: " + error_text_of(reply));
+              ledger_.violation(device_.key() +
+                                ": attachment.upload_token: " + error_text_of(reply));
               step_later(kRetryPause);
             }
             return;
@@ -283,37 +284,39 @@ class Sender {
   void send() {
     Pending& p = *pending_;
     if (p.send.ciphertext.empty()) {
-      p.send.ciphertext = make_crash_ciphertext(
-          p.send.from, p.send.n, p.send.attachment,
-          std::uniform_int_distribution<std::size_t>(8, 200)(random_));
+      p.send.ciphertext =
+          make_crash_ciphertext(p.send.from, p.send.n, p.send.attachment,
+                                std::uniform_int_distribution<std::size_t>(8, 200)(random_));
     }
     nlohmann::json frame = {{"type", "send"}, {"to", p.send.to}, {"message_id", p.send.message_id}};
     auto& envelopes = frame["envelopes"] = nlohmann::json::array();
     for (const auto device_id : p.send.devices) {
-      envelopes.push_back({{"device_id", device_id}, {"ciphertext", base64_encode(p.send.ciphertext)}});
+      envelopes.push_back(
+          {{"device_id", device_id}, {"ciphertext", base64_encode(p.send.ciphertext)}});
     }
     if (p.send.expires_in > 0) frame["expires_in"] = p.send.expires_in;
     if (!p.send.attachment.empty()) frame["attachments"] = {p.send.attachment};
     busy_ = true;
-    const bool sent = device_.connection().request_object(frame, [this](const nlohmann::json& reply) {
-      busy_ = false;
-      const auto result = reply.find("result");
-      if (result != reply.end()) {
-        ledger_.accepted(pending_->key, *result);
-        pending_.reset();
-        if (winding_down_) {
-          done_ = true;
-          return;
-        }
-        return step_later(kSendPause);
-      }
-      const std::string code = error_code_of(reply);
-      if (code == "connection_lost") return;  // the device's next login calls step()
-      if (code == "unavailable" || code == "rate_limited") return step_later(kRetryPause);
-      ledger_.refused(pending_->key, error_text_of(reply));
-      pending_.reset();
-      step_later(kSendPause);
-    });
+    const bool sent =
+        device_.connection().request_object(frame, [this](const nlohmann::json& reply) {
+          busy_ = false;
+          const auto result = reply.find("result");
+          if (result != reply.end()) {
+            ledger_.accepted(pending_->key, *result);
+            pending_.reset();
+            if (winding_down_) {
+              done_ = true;
+              return;
+            }
+            return step_later(kSendPause);
+          }
+          const std::string code = error_code_of(reply);
+          if (code == "connection_lost") return;  // the device's next login calls step()
+          if (code == "unavailable" || code == "rate_limited") return step_later(kRetryPause);
+          ledger_.refused(pending_->key, error_text_of(reply));
+          pending_.reset();
+          step_later(kSendPause);
+        });
     if (!sent) {
       busy_ = false;
       return;
@@ -374,13 +377,15 @@ void set_up(net::io_context& ioc, const Endpoint& endpoint, const Account& accou
           outcome = reply.contains("result") ? "" : "device.add: " + error_text_of(reply);
         });
   });
-  if (!run_until(ioc, [&] { return outcome.has_value(); }, deadline)) {
+  if (!run_until(
+          ioc, [&] { return outcome.has_value(); }, deadline)) {
     throw std::runtime_error("setting up " + account.first.handle + " timed out");
   }
   if (!outcome->empty()) throw std::runtime_error(account.first.handle + ": " + *outcome);
   bool closed = false;
   conn->close([&] { closed = true; });
-  run_until(ioc, [&] { return closed; }, deadline);
+  run_until(
+      ioc, [&] { return closed; }, deadline);
 }
 
 }  // namespace
@@ -415,10 +420,9 @@ Outcome run_crash(const Settings& settings, const Target& target) {
   std::vector<std::unique_ptr<Sender>> senders;
   for (std::size_t i = 0; i < accounts.size(); ++i) {
     devices.push_back(std::make_unique<Device>(ioc, target.endpoint, accounts[i].first, ledger));
-    senders.push_back(std::make_unique<Sender>(ioc, *devices.back(),
-                                               accounts[(i + 1) % accounts.size()], ledger,
-                                               target.endpoint.port,
-                                               static_cast<std::uint32_t>(random())));
+    senders.push_back(
+        std::make_unique<Sender>(ioc, *devices.back(), accounts[(i + 1) % accounts.size()], ledger,
+                                 target.endpoint.port, static_cast<std::uint32_t>(random())));
     if (accounts[i].second) {
       devices.push_back(
           std::make_unique<Device>(ioc, target.endpoint, *accounts[i].second, ledger));
@@ -457,9 +461,13 @@ Outcome run_crash(const Settings& settings, const Target& target) {
   }
   progress("winding down");
   for (auto& s : senders) s->wind_down();
-  if (!run_until(ioc, [&] {
-        return std::all_of(senders.begin(), senders.end(), [](const auto& s) { return s->done(); });
-      }, phase_deadline(settings))) {
+  if (!run_until(
+          ioc,
+          [&] {
+            return std::all_of(senders.begin(), senders.end(),
+                               [](const auto& s) { return s->done(); });
+          },
+          phase_deadline(settings))) {
     out.failure = "the senders did not finish their last messages";
   }
 
@@ -489,7 +497,9 @@ Outcome run_crash(const Settings& settings, const Target& target) {
     std::optional<nlohmann::json> reply;
     device->connection().request_object({{"type", "attachment.download_token"}, {"attachment", id}},
                                         [&](const nlohmann::json& r) { reply = r; });
-    if (!run_until(ioc, [&] { return reply.has_value(); }, phase_deadline(settings))) break;
+    if (!run_until(
+            ioc, [&] { return reply.has_value(); }, phase_deadline(settings)))
+      break;
     if (error_code_of(*reply) == "not_found") {
       ledger.attachment_checked(id, Ledger::AttachmentFate::kAbsent, "");
       continue;
@@ -545,8 +555,8 @@ Outcome run_crash(const Settings& settings, const Target& target) {
   for (const auto& v : verdict["violations"]) progress("  VIOLATION " + v.get<std::string>());
   const auto violations = verdict["summary"]["violations"].get<std::uint64_t>();
   if (violations > 0 && out.failure.empty()) {
-    out.failure = std::to_string(violations) + " violations, the first: " +
-                  verdict["violations"][0].get<std::string>();
+    out.failure = std::to_string(violations) +
+                  " violations, the first: " + verdict["violations"][0].get<std::string>();
   }
   return out;
 }

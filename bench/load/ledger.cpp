@@ -122,7 +122,8 @@ void Ledger::delivered(const std::string& device, const nlohmann::json& envelope
   const auto ciphertext = base64_decode(envelope.value("ciphertext", ""));
   if (ciphertext) d.n = parse_crash_number(*ciphertext).value_or(0);
   const auto m = messages_.find(d.message);
-  d.ciphertext_matches = ciphertext && m != messages_.end() && *ciphertext == m->second.send.ciphertext;
+  d.ciphertext_matches =
+      ciphertext && m != messages_.end() && *ciphertext == m->second.send.ciphertext;
   const auto acked = acked_.find(device);
   if (acked != acked_.end() && acked->second.count(d.seq) > 0) {
     ++redelivered_after_ack_;
@@ -250,8 +251,7 @@ nlohmann::ordered_json Ledger::check(std::int64_t drained_ms) const {
   for (const auto& [id, a] : attachments_) {
     ++fates[fate_name(a.fate)];
     const bool may_be_absent = vanishing_attachments.count(id) > 0;
-    if (a.fate == AttachmentFate::kCorrupt ||
-        a.fate == AttachmentFate::kUnchecked ||
+    if (a.fate == AttachmentFate::kCorrupt || a.fate == AttachmentFate::kUnchecked ||
         (a.fate == AttachmentFate::kAbsent && !may_be_absent)) {
       violations.push_back("attachment " + id + " of " + a.owner + " is " + fate_name(a.fate) +
                            (a.detail.empty() ? "" : ": " + a.detail));

@@ -93,8 +93,8 @@ class Ledger {
   struct Message {
     Send send;
     enum class State { kUnknown, kAccepted, kRefused } state = State::kUnknown;
-    std::int64_t timestamp = 0;   // the server's, from the result
-    std::int64_t expires_at = 0;  // 0 when it does not vanish
+    std::int64_t timestamp = 0;                   // the server's, from the result
+    std::int64_t expires_at = 0;                  // 0 when it does not vanish
     std::map<std::uint32_t, std::uint64_t> seqs;  // by recipient device, from the result
     std::size_t retries = 0;
     std::int64_t first_retry_ms = 0;
@@ -117,11 +117,11 @@ class Ledger {
     std::string detail;
   };
 
-  std::map<std::string, Message> messages_;  // by message key
-  std::vector<Delivery> deliveries_;          // in the order they arrived
+  std::map<std::string, Message> messages_;               // by message key
+  std::vector<Delivery> deliveries_;                      // in the order they arrived
   std::map<std::string, std::set<std::uint64_t>> acked_;  // by device
   std::map<std::string, Attachment> attachments_;         // by id
-  std::vector<std::string> violations_;  // seen while recording
+  std::vector<std::string> violations_;                   // seen while recording
   std::uint64_t redelivered_after_ack_ = 0;
 };
 

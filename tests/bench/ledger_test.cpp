@@ -29,10 +29,10 @@ class LedgerTest : public ::testing::Test {
   std::string accept(const Ledger::Send& s) {
     const std::string key = Ledger::message_key(s.from, s.message_id);
     ledger.attempted(s);
-    nlohmann::json result = {{"timestamp", kAccepted},
-                             {"envelopes",
-                              {{{"device_id", 1}, {"seq", 10 * s.n}},
-                               {{"device_id", 2}, {"seq", 10 * s.n + 1}}}}};
+    nlohmann::json result = {
+        {"timestamp", kAccepted},
+        {"envelopes",
+         {{{"device_id", 1}, {"seq", 10 * s.n}}, {{"device_id", 2}, {"seq", 10 * s.n + 1}}}}};
     if (s.expires_in > 0) result["expires_at"] = kAccepted + s.expires_in * 1000;
     ledger.accepted(key, result);
     return key;
@@ -160,8 +160,9 @@ TEST_F(LedgerTest, AnUnknownSendMayArriveOnceAndARetryFindingItCommittedIsCounte
   EXPECT_EQ(count(verdict, "unknown_delivered"), 1u);
   EXPECT_EQ(count(verdict, "violations"), 0u);
   ledger.retried(key, kAccepted + 500);
-  ledger.accepted(key, {{"timestamp", kAccepted},
-                        {"envelopes", {{{"device_id", 1}, {"seq", 10}}, {{"device_id", 2}, {"seq", 11}}}}});
+  ledger.accepted(
+      key, {{"timestamp", kAccepted},
+            {"envelopes", {{{"device_id", 1}, {"seq", 10}}, {{"device_id", 2}, {"seq", 11}}}}});
   deliver(s, 2);
   verdict = check();
   EXPECT_EQ(count(verdict, "retries_found_committed"), 1u);
