@@ -5,7 +5,8 @@
 // raised, and stops it at the end; --url with --server-pid drives one that already runs
 // (loopback addresses only).
 //
-//   build/bench/xchat-bench [--mode pairs|rate|offline|idle|expiry|attachments|soak] [--seconds 10]
+//   build/bench/xchat-bench [--mode pairs|rate|offline|idle|expiry|attachments|soak|crash]
+//                           [--seconds 10]
 //   ... build/bench/xchat-bench --help
 //
 // Modes:
@@ -33,6 +34,12 @@
 //            --interval seconds a row of the server's RSS, open descriptors, CPU and that
 //            interval's rate and latency goes to stderr (bench/soak.sh runs it at half the
 //            measured capacity).
+//   crash    the client half of tests/crash/run.sh, against --url (no --server-pid: the
+//            harness kills and restarts the server, whose pid changes): --users accounts
+//            send to each other and receive, reconnecting across kills, until SIGUSR1; then
+//            a final drain, the attachments downloaded, and the ledger checked against what
+//            the protocol promises (load/crash_scenario.cpp, load/ledger.hpp). --ledger FILE
+//            keeps the record; --seed fixes the generator's choices.
 //
 // Prints one JSON object on stdout, progress on stderr. Its fields: mode, parameters,
 // completed (and error, when not), seconds (the measured interval), delivered (envelopes
@@ -58,6 +65,12 @@
 // and download their MiB/s or seconds, server_cpu_seconds and peak_rss_kib (VmRSS polled
 // every 20 ms during the step), and upload_slowdown, download_slowdown: baseline rate over
 // xchatd's) and median, each figure's median over the runs.
+// Crash mode's figures are users, devices, logins (of every device, the reconnects after
+// each kill included), summary (the ledger's counts: sends accepted, refused and unknown,
+// retries after a lost reply and how many found the first write committed, envelopes
+// addressed and delivered, deliveries, redelivered_before_ack, redelivered_after_ack,
+// expired_dropped, attachments finished, complete, absent, corrupt, violations) and
+// violations (the first 50); any violation fails the run.
 //
 // Every phase that waits on the server is bounded by --timeout. Exit status: 0 when the
 // run completed without errors, 1 when it did not (the JSON says why), 2 for bad options.
@@ -154,12 +167,16 @@ std::pair<rlim_t, bool> raise_file_limit(std::size_t connections) {
 
 void on_signal(int) { request_interrupt(); }
 
+void on_wind_down(int) { request_wind_down(); }
+
 void install_signal_handlers() {
   struct sigaction action {};
   action.sa_handler = on_signal;
   sigemptyset(&action.sa_mask);
   sigaction(SIGINT, &action, nullptr);
   sigaction(SIGTERM, &action, nullptr);
+  action.sa_handler = on_wind_down;
+  sigaction(SIGUSR1, &action, nullptr);
 }
 
 std::string mode_name(Mode mode) {
@@ -178,6 +195,8 @@ std::string mode_name(Mode mode) {
       return "attachments";
     case Mode::kSoak:
       return "soak";
+    case Mode::kCrash:
+      return "crash";
   }
   return "";
 }
@@ -196,6 +215,8 @@ std::size_t connections_of(const Settings& s) {
       return 3;  // the WebSocket and, one at a time, an HTTP request and a baseline pair
     case Mode::kIdle:
       return s.connections;
+    case Mode::kCrash:
+      return 2 * s.users + 2;  // both devices of half the users, and the setup's and HTTP's
     case Mode::kExpiry:
       return 0;
   }
@@ -242,8 +263,13 @@ nlohmann::ordered_json parameters(const Settings& s) {
       p["interval"] = s.interval;
       p["churn"] = s.churn;
       break;
+    case Mode::kCrash:
+      p["users"] = s.users;
+      p["seed"] = s.seed;
+      p["ledger"] = s.ledger;
+      break;
   }
-  if (s.mode != Mode::kExpiry && s.mode != Mode::kAttachments) {
+  if (s.mode != Mode::kExpiry && s.mode != Mode::kAttachments && s.mode != Mode::kCrash) {
     p["threads"] = s.mode == Mode::kOffline ? 1 : s.threads;
   }
   p["timeout"] = s.timeout;
@@ -297,8 +323,9 @@ struct CommandLine {
 
 void add_options(CLI::App& app, CommandLine& c) {
   Settings& s = c.settings;
-  app.add_option("--mode", c.mode, "pairs, rate, offline, idle, expiry, attachments or soak")
-      ->check(CLI::IsMember({"pairs", "rate", "offline", "idle", "expiry", "attachments", "soak"}))
+  app.add_option("--mode", c.mode, "pairs, rate, offline, idle, expiry, attachments, soak or crash")
+      ->check(CLI::IsMember(
+          {"pairs", "rate", "offline", "idle", "expiry", "attachments", "soak", "crash"}))
       ->capture_default_str();
   app.add_option("--threads", s.threads, "Generator io threads")
       ->check(CLI::Range(1, 64))
@@ -344,6 +371,11 @@ void add_options(CLI::App& app, CommandLine& c) {
   app.add_option("--churn", s.churn, "soak: users that keep signing in and off")
       ->check(CLI::Range(std::size_t{0}, std::size_t{10000}))
       ->capture_default_str();
+  app.add_option("--users", s.users, "crash: accounts, each sending to the next")
+      ->check(CLI::Range(std::size_t{2}, std::size_t{1000}))
+      ->capture_default_str();
+  app.add_option("--seed", s.seed, "crash: seed of the generator's choices")->capture_default_str();
+  app.add_option("--ledger", s.ledger, "crash: write the ledger (JSON) to this file");
   app.add_option("--timeout", s.timeout,
                  "Longest wait for the server in any phase (expiry: for each start), seconds")
       ->check(CLI::Range(1.0, 3600.0))
@@ -363,9 +395,9 @@ void add_options(CLI::App& app, CommandLine& c) {
                   ->excludes(xchatd)
                   ->excludes(synchronous)
                   ->excludes(server_threads);
-  auto* server_pid = app.add_option("--server-pid", c.server_pid,
-                                    "With --url: the server's pid, for its CPU time and RSS");
-  url->needs(server_pid);
+  auto* server_pid = app.add_option(
+      "--server-pid", c.server_pid,
+      "With --url: the server's pid, for its CPU time and RSS (needed but in crash mode)");
   server_pid->needs(url);
 }
 
@@ -390,6 +422,8 @@ Outcome run_scenario(const Settings& s, const Target& target) {
       return run_attachments(s, target);
     case Mode::kSoak:
       return run_soak(s, target);
+    case Mode::kCrash:
+      return run_crash(s, target);
     case Mode::kExpiry:
       break;  // starts its own servers: see run()
   }
@@ -404,9 +438,15 @@ int run(CommandLine& c) {
            : c.mode == "expiry"      ? Mode::kExpiry
            : c.mode == "attachments" ? Mode::kAttachments
            : c.mode == "soak"        ? Mode::kSoak
+           : c.mode == "crash"       ? Mode::kCrash
                                      : Mode::kPairs;
   Target target;
   nlohmann::ordered_json params = parameters(s);
+  if (s.mode == Mode::kCrash && c.url.empty()) {
+    std::cerr
+        << "xchat-bench: --mode crash drives the server tests/crash/run.sh kills: give --url\n";
+    return kExitUsage;
+  }
   if (s.mode == Mode::kExpiry && !c.url.empty()) {
     std::cerr << "xchat-bench: --mode expiry starts its own xchatd; --url does not apply\n";
     return kExitUsage;
@@ -418,7 +458,15 @@ int run(CommandLine& c) {
       std::cerr << "xchat-bench: " << why << "\n";
       return kExitUsage;
     }
-    if (!process_alive(c.server_pid)) {
+    if (s.mode == Mode::kCrash && c.server_pid != 0) {
+      std::cerr << "xchat-bench: --mode crash follows a server that restarts: no --server-pid\n";
+      return kExitUsage;
+    }
+    if (s.mode != Mode::kCrash && c.server_pid == 0) {
+      std::cerr << "xchat-bench: --url needs --server-pid\n";
+      return kExitUsage;
+    }
+    if (s.mode != Mode::kCrash && !process_alive(c.server_pid)) {
       std::cerr << "xchat-bench: --server-pid " << c.server_pid << ": no such process\n";
       return kExitUsage;
     }

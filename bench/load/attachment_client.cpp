@@ -138,6 +138,21 @@ std::uint64_t AttachmentClient::download(std::string_view token, std::string_vie
   return received;
 }
 
+std::optional<std::string> AttachmentClient::fetch(std::string_view token, std::string_view id,
+                                                   std::uint64_t max_bytes) {
+  TcpSocket socket = TcpSocket::connect_loopback(port_, idle_timeout_);
+  socket.send_all(request_head("GET", item(id), token, ""));
+  http::response_parser<http::string_body> parser;
+  parser.eager(true);
+  parser.body_limit(max_bytes);
+  std::string pending;
+  parse_from(socket, parser, pending, [&] { return parser.is_done(); });
+  auto reply = parser.release();
+  if (reply.result() == http::status::not_found) return std::nullopt;
+  expect(reply, http::status::ok, "fetch");
+  return std::move(reply.body());
+}
+
 void AttachmentClient::remove(std::string_view token, std::string_view id) {
   TcpSocket socket = TcpSocket::connect_loopback(port_, idle_timeout_);
   socket.send_all(request_head("DELETE", item(id), token, ""));

@@ -3,6 +3,7 @@
 #include <chrono>
 #include <cstdint>
 #include <nlohmann/json.hpp>
+#include <optional>
 #include <string>
 #include <string_view>
 
@@ -30,6 +31,11 @@ class AttachmentClient {
   // GET /v1/attachments/ID, the body read `chunk_bytes` at a time and discarded; returns the
   // bytes received, after checking they are as many as Content-Length announced.
   std::uint64_t download(std::string_view token, std::string_view id, std::size_t chunk_bytes);
+  // GET /v1/attachments/ID into memory, for checking the bytes: the body, or nullopt when
+  // the server answers 404 (no such complete attachment). Throws, besides the usual, when
+  // Content-Length exceeds `max_bytes` or the body ends before it.
+  std::optional<std::string> fetch(std::string_view token, std::string_view id,
+                                   std::uint64_t max_bytes);
   // DELETE /v1/attachments/ID.
   void remove(std::string_view token, std::string_view id);
 

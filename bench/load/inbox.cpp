@@ -53,9 +53,15 @@ void Inbox::flush() {
     members += std::to_string(unacked_[i]);
   }
   members.push_back(']');
+  std::vector<std::uint64_t> seqs;
+  if (handlers_.on_acked) seqs = unacked_;
   unacked_.clear();
-  conn_.request(members, [this](const nlohmann::json& reply) {
-    if (!reply.contains("result")) errors_.add(error_code_of(reply), "ack by " + owner_);
+  conn_.request(members, [this, seqs = std::move(seqs)](const nlohmann::json& reply) {
+    if (!reply.contains("result")) {
+      errors_.add(error_code_of(reply), "ack by " + owner_);
+    } else if (handlers_.on_acked) {
+      handlers_.on_acked(seqs);
+    }
   });
 }
 

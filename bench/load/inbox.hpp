@@ -30,6 +30,8 @@ class Inbox {
   struct Handlers {
     std::function<void(const nlohmann::json& envelope)> on_envelope;  // each new envelope
     std::function<void()> on_queue_empty;
+    // The seqs of an ack whose reply came back: deleted on the server, never to come again.
+    std::function<void(const std::vector<std::uint64_t>& seqs)> on_acked;
   };
 
   // `owner` (the handle) names the device in error details.

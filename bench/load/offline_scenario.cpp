@@ -57,7 +57,8 @@ class OfflineWorker {
       inbox_ =
           std::make_unique<Inbox>(*receiver_, errors_, receiver_user_.handle,
                                   Inbox::Handlers{[this](const nlohmann::json&) { on_envelope(); },
-                                                  [this] { queue_empty_at.store(stamp_now()); }});
+                                                  [this] { queue_empty_at.store(stamp_now()); },
+                                                  {}});
       receiver_->open([this](const std::string& error) {
         if (!error.empty()) return set_up_done(receiver_user_, error);
         register_user(*receiver_, receiver_user_,

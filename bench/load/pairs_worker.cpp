@@ -186,7 +186,8 @@ void PairsWorker::set_up_receiver(Pair& p, SetupQueue::Finished finished) {
                           ++counters.ready;
                           finished();
                         }
-                      }});
+                      },
+                      {}});
   open_and_log_in(p.receiver, p.receiver_user, true, [this, &p](const std::string& error) {
     if (error.empty()) return;
     errors_.add("setup", p.receiver_user.handle + ": " + error);

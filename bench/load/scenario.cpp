@@ -13,6 +13,7 @@ using Clock = std::chrono::steady_clock;
 
 // Lock-free, so the signal handler may set it.
 std::atomic<bool> g_interrupted{false};
+std::atomic<bool> g_wind_down{false};
 static_assert(std::atomic<bool>::is_always_lock_free);
 
 constexpr auto kPollInterval = std::chrono::milliseconds(10);
@@ -24,6 +25,10 @@ constexpr auto kServerCheckInterval = std::chrono::milliseconds(250);
 void request_interrupt() { g_interrupted.store(true); }
 
 bool interrupted() { return g_interrupted.load(); }
+
+void request_wind_down() { g_wind_down.store(true); }
+
+bool wind_down_requested() { return g_wind_down.load(); }
 
 std::string wait_until(const std::function<bool()>& done, Clock::time_point deadline,
                        std::string_view what, pid_t server,

@@ -26,6 +26,7 @@ enum class Mode {
   kExpiry,       // xchatd's startup and memory with `expiries` vanishing envelopes pending
   kAttachments,  // one attachment's upload, finish and download against loopback copies
   kSoak,         // the rate load for a long time with users coming and going, sampled
+  kCrash,        // tests/crash/run.sh's clients: load across server kills, then the checks
 };
 
 // Pairs and rate write a time stamp into the first bytes of every ciphertext, so
@@ -50,6 +51,9 @@ struct Settings {
   double timeout = 60;             // longest wait for the server in any phase
   double interval = 60;            // soak: seconds between samples of the server
   std::size_t churn = 20;          // soak: users that keep signing in and off
+  std::size_t users = 6;           // crash: accounts, each sending to the next
+  std::uint32_t seed = 1;          // crash: the generator's choices (kinds, sizes, timers)
+  std::string ledger;              // crash: where to write the ledger ("" for nowhere)
 };
 
 // The server under load.
@@ -80,6 +84,9 @@ Outcome run_offline(const Settings& settings, const Target& target);
 Outcome run_idle(const Settings& settings, const Target& target);
 Outcome run_attachments(const Settings& settings, const Target& target);
 Outcome run_soak(const Settings& settings, const Target& target);
+// Reconnects across server kills until wind_down_requested(); target.pid is not used (the
+// server's pid changes with every restart).
+Outcome run_crash(const Settings& settings, const Target& target);
 // Starts and stops its own xchatd several times, from `server` with a data directory of its
 // own. REQUIRES: no other thread runs (the daemons are forked).
 Outcome run_expiry(const Settings& settings, const ServerProcess::Options& server);
@@ -87,6 +94,9 @@ Outcome run_expiry(const Settings& settings, const ServerProcess::Options& serve
 // Set from the SIGINT/SIGTERM handler; every wait gives up when it is.
 void request_interrupt();
 bool interrupted();
+// Set from the SIGUSR1 handler: crash mode stops loading, drains and checks.
+void request_wind_down();
+bool wind_down_requested();
 
 // Polls `done` every 10 ms until it holds, calling `each_second` (if any) once a second
 // meanwhile. Returns "" then, or why it gave up: `deadline` passed (the message names
