@@ -43,6 +43,7 @@ http::status http_status(ErrorCode code) {
     case ErrorCode::kTooManyUploads:
       return http::status::too_many_requests;
     case ErrorCode::kQuotaExceeded:
+    case ErrorCode::kStorageFull:
       return http::status::insufficient_storage;
     case ErrorCode::kUnavailable:
       return http::status::service_unavailable;
