@@ -241,8 +241,10 @@ void AttachmentExchange<Stream>::append() {
 template <class Stream>
 bool AttachmentExchange<Stream>::store(const char* data, std::size_t n) {
   if (Status s = upload_->append(data, n); !s) {
+    // What is stored stays (but for a body past the size): the client resumes from there.
+    const std::string stored = "\"offset\":" + std::to_string(upload_->offset());
     upload_.reset();
-    fail(s);
+    fail(s, stored);
     return false;
   }
   session_->net().metrics.attachment_bytes_received.fetch_add(n, std::memory_order_relaxed);
