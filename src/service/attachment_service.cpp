@@ -174,8 +174,7 @@ Result<AttachmentUpload> AttachmentService::begin_upload(const Grant& grant, std
   }
   auto fd = files_.open_for_writing(id);
   if (!fd) return fd.status();
-  return AttachmentUpload(std::move(*lock), std::move(*fd), a->size, offset,
-                          store_.free_space());
+  return AttachmentUpload(std::move(*lock), std::move(*fd), a->size, offset, store_.free_space());
 }
 
 void AttachmentService::finish(const Grant& grant, std::string_view id, StateDone done) {

@@ -76,10 +76,19 @@ ErrorCode code_of(int rc, sqlite3* handle) {
   const int primary = rc & 0xff;
   if (primary == SQLITE_BUSY || primary == SQLITE_LOCKED) return ErrorCode::kUnavailable;
   if (primary == SQLITE_FULL) return ErrorCode::kStorageFull;
-  if (primary == SQLITE_IOERR && handle != nullptr && is_out_of_space(sqlite3_system_errno(handle))) {
+  if (primary == SQLITE_IOERR && handle != nullptr &&
+      is_out_of_space(sqlite3_system_errno(handle))) {
     return ErrorCode::kStorageFull;
   }
   return ErrorCode::kInternal;
+}
+
+// The message goes to clients as is: a full disk should read as one, not as a fault.
+Status failure(int rc, sqlite3* handle, std::string message) {
+  const ErrorCode code = code_of(rc, handle);
+  if (code == ErrorCode::kStorageFull)
+    message = std::string("the server's storage is full: ") + message;
+  return Status(code, std::move(message));
 }
 
 // Library-wide settings, applied before SQLite initializes (later calls are refused, and
@@ -130,7 +139,7 @@ Status Database::exec(const char* sql) {
   if (rc == SQLITE_OK) return Status::ok();
   std::string text = msg != nullptr ? msg : sqlite3_errstr(rc);
   sqlite3_free(msg);
-  return Status(code_of(rc, handle_), "sqlite: " + text);
+  return failure(rc, handle_, "sqlite: " + text);
 }
 
 Query Database::query(const char* sql) {
@@ -196,7 +205,7 @@ std::int64_t Database::last_insert_rowid() const { return sqlite3_last_insert_ro
 Status Database::error(int rc, std::string_view what) const {
   std::string msg = "sqlite " + std::string(what) + ": ";
   msg += handle_ != nullptr ? sqlite3_errmsg(handle_) : sqlite3_errstr(rc);
-  return Status(code_of(rc, handle_), msg);
+  return failure(rc, handle_, std::move(msg));
 }
 
 }  // namespace xchat::store

@@ -29,7 +29,8 @@ FreeSpaceGate::Probe FreeSpaceGate::statvfs_probe(std::string dir) {
   return [dir = std::move(dir)]() -> Result<std::int64_t> {
     struct statvfs st {};
     if (::statvfs(dir.c_str(), &st) != 0) {
-      return Status(ErrorCode::kInternal, "statvfs " + dir + ": " + std::strerror(errno));
+      return Status(ErrorCode::kInternal,
+                    std::string("statvfs ") + dir + ": " + std::strerror(errno));
     }
     return static_cast<std::int64_t>(st.f_bavail) * static_cast<std::int64_t>(st.f_frsize);
   };
@@ -38,9 +39,8 @@ FreeSpaceGate::Probe FreeSpaceGate::statvfs_probe(std::string dir) {
 Status FreeSpaceGate::admit() {
   const auto now = std::chrono::steady_clock::now().time_since_epoch().count();
   auto next = next_look_.load(std::memory_order_relaxed);
-  if (now >= next &&
-      next_look_.compare_exchange_strong(next, now + refresh_interval_.count(),
-                                         std::memory_order_relaxed)) {
+  if (now >= next && next_look_.compare_exchange_strong(next, now + refresh_interval_.count(),
+                                                        std::memory_order_relaxed)) {
     refresh();
   }
   if (!full()) return Status::ok();
@@ -77,9 +77,10 @@ void FreeSpaceGate::refresh() {
         "until space is freed, deliveries and acknowledgements go on",
         *available, min_free_bytes_);
   } else {
-    spdlog::info("storage has room again: {} bytes available in the data directory; writes are "
-                 "accepted",
-                 *available);
+    spdlog::info(
+        "storage has room again: {} bytes available in the data directory; writes are "
+        "accepted",
+        *available);
   }
 }
 

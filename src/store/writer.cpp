@@ -1,9 +1,9 @@
 #include "store/writer.hpp"
 
+#include <spdlog/spdlog.h>
+
 #include <algorithm>
 #include <future>
-
-#include <spdlog/spdlog.h>
 
 #include "metrics/metrics.hpp"
 #include "store/free_space_gate.hpp"
@@ -27,8 +27,7 @@ constexpr const char* kSyncNormal = "PRAGMA synchronous=NORMAL";
 constexpr const char* kSyncFull = "PRAGMA synchronous=FULL";
 }  // namespace
 
-Writer::Writer(std::unique_ptr<Database> db, Options options, Metrics* metrics,
-               FreeSpaceGate* gate)
+Writer::Writer(std::unique_ptr<Database> db, Options options, Metrics* metrics, FreeSpaceGate* gate)
     : options_(options), metrics_(metrics), gate_(gate), db_(std::move(db)) {
   thread_ = std::thread([this] { loop(); });
 }

@@ -102,10 +102,10 @@ std::string upload_token(WsClient& c) {
   return reply.contains("result") ? reply["result"].value("token", "") : "";
 }
 
-HttpReply create_attachment(const HttpClient& http, const std::string& token,
-                            std::int64_t size) {
-  return http.request("POST", "/v1/attachments",
-                      {{"Authorization", "Bearer " + token}, {"Upload-Length", std::to_string(size)}});
+HttpReply create_attachment(const HttpClient& http, const std::string& token, std::int64_t size) {
+  return http.request(
+      "POST", "/v1/attachments",
+      {{"Authorization", "Bearer " + token}, {"Upload-Length", std::to_string(size)}});
 }
 
 HttpReply upload_zeros(const HttpClient& http, const std::string& token, const std::string& id,
@@ -117,15 +117,17 @@ HttpReply upload_zeros(const HttpClient& http, const std::string& token, const s
       [](std::int64_t, char* out, std::size_t n) { std::memset(out, 0, n); }, from, to);
 }
 
-// Sends to `to` until the server refuses, at most kMaxSends times; the refusal (null when
-// every send was accepted). The ciphertexts of accepted sends go to `accepted`.
+// Sends to `to` until the server refuses, at most kMaxSends times, `pause` apart; the
+// refusal (null when every send was accepted). The ciphertexts of accepted sends go to
+// `accepted`.
 json send_until_refused(WsClient& c, const std::string& to, std::size_t bytes,
-                        std::vector<std::string>& accepted) {
+                        std::vector<std::string>& accepted, std::chrono::milliseconds pause = 0ms) {
   for (int i = 0; i < kMaxSends; ++i) {
     const Ciphertexts ciphertexts = random_ciphertexts({1}, bytes);
     json reply = c.request(send_request(to, ciphertexts));
     if (!reply.contains("result")) return reply;
     accepted.push_back(ciphertexts.at(1));
+    std::this_thread::sleep_for(pause);
   }
   return json();
 }
@@ -185,8 +187,9 @@ TEST(StorageFull, UnderTheReserveWritesAreRefusedDeliveriesGoOnAndSpaceReturning
 
   small.fill_leaving(kReserveBytes / 2);
   ASSERT_LT(small.available(), kReserveBytes);
-  // The server looks at the disk at most every half second; sends until then are stored.
-  const json refused = send_until_refused(*sender, "@bob", 48, accepted);
+  // The server looks at the disk at most every half second; sends until then are stored
+  // (slowly: the reserve, not the last bytes of the disk, is what must refuse them).
+  const json refused = send_until_refused(*sender, "@bob", 48, accepted, 20ms);
   EXPECT_EQ(error_code(refused), "storage_full") << refused.dump();
   EXPECT_NE(refused["error"].value("message", "").find("storage is full"), std::string::npos);
   EXPECT_TRUE(pings(*sender)) << "the refusal closed the connection";
@@ -197,9 +200,12 @@ TEST(StorageFull, UnderTheReserveWritesAreRefusedDeliveriesGoOnAndSpaceReturning
   const HttpReply create_refused = create_attachment(http, token, kMiB);
   EXPECT_EQ(create_refused.status, 507) << create_refused.body;
   EXPECT_EQ(create_refused.error_code(), "storage_full");
-  const HttpReply patch_refused = upload_zeros(http, token, attachment, kMiB, 2 * kMiB);
+  // A small body: the server answers before reading the rest of a large one, and closing
+  // on unread bytes would reset the connection under the reply.
+  const HttpReply patch_refused = upload_zeros(http, token, attachment, kMiB, kMiB + 1024);
   EXPECT_EQ(patch_refused.status, 507) << patch_refused.body;
   EXPECT_EQ(patch_refused.error_code(), "storage_full");
+  EXPECT_EQ(patch_refused.json().value("offset", -1), kMiB) << patch_refused.body;
   // Registrations too; the connection stays.
   auto newcomer = connect_or_fail(d);
   ASSERT_NE(newcomer, nullptr);
@@ -228,7 +234,8 @@ TEST(StorageFull, UnderTheReserveWritesAreRefusedDeliveriesGoOnAndSpaceReturning
   const json again = send_until_accepted(*sender, "@bob", later);
   EXPECT_TRUE(again.contains("result")) << again.dump();
   EXPECT_EQ(metric_value(d, "xchatd_storage_full"), 0);
-  EXPECT_TRUE(eventually([&] { return d.log().find("storage has room again") != std::string::npos; }));
+  EXPECT_TRUE(
+      eventually([&] { return d.log().find("storage has room again") != std::string::npos; }));
   EXPECT_EQ(upload_zeros(http, token, attachment, kMiB, 2 * kMiB).status, 204);
   EXPECT_EQ(ciphertexts_of(log_in_and_drain(d, bob)), later);
 }
@@ -241,7 +248,7 @@ bool limit_file_size(pid_t pid, rlim_t bytes) {
     ADD_FAILURE() << "prlimit: " << std::strerror(errno);
     return false;
   }
-  const struct rlimit limit {std::min(bytes, old.rlim_max), old.rlim_max};
+  const struct rlimit limit { std::min(bytes, old.rlim_max), old.rlim_max };
   if (::prlimit(pid, RLIMIT_FSIZE, &limit, nullptr) != 0) {
     ADD_FAILURE() << "prlimit: " << std::strerror(errno);
     return false;

@@ -18,10 +18,9 @@ const std::string kId(16, '\x33');
 using namespace std::chrono_literals;
 
 // The real filesystem of `dir`, with a reserve of `min_free_bytes`.
-std::unique_ptr<store::FreeSpaceGate> gate_on(const std::string& dir,
-                                              std::int64_t min_free_bytes) {
-  return std::make_unique<store::FreeSpaceGate>(
-      min_free_bytes, 0ms, store::FreeSpaceGate::statvfs_probe(dir), nullptr);
+std::unique_ptr<store::FreeSpaceGate> gate_on(const std::string& dir, std::int64_t min_free_bytes) {
+  return std::make_unique<store::FreeSpaceGate>(min_free_bytes, 0ms,
+                                                store::FreeSpaceGate::statvfs_probe(dir), nullptr);
 }
 
 TEST(UploadLocks, OneHolderAtATime) {

@@ -493,10 +493,13 @@ TEST_F(WriterTest, ACheckpointAloneOpensNoTransaction) {
 TEST_F(WriterTest, WritesPastTheSpaceFailWithStorageFullAloneAndTheWriterGoesOn) {
   ASSERT_TRUE(writer_db_->exec(kCapPages));
   std::atomic<int> looks{0};
-  store::FreeSpaceGate gate(0, 1h, [&looks]() -> Result<std::int64_t> {
-    ++looks;
-    return std::int64_t{1} << 30;
-  }, nullptr);
+  store::FreeSpaceGate gate(
+      0, 1h,
+      [&looks]() -> Result<std::int64_t> {
+        ++looks;
+        return std::int64_t{1} << 30;
+      },
+      nullptr);
   auto writer = start(512, 0us, false, &gate);
   Latch started;
   Latch release;
