@@ -269,7 +269,7 @@ std::int64_t largest_file(const std::string& dir) {
 }
 
 TEST(StorageFull, PastAFileSizeLimitSendsAreRefusedDeliveriesGoOnAndLiftingItHeals) {
-  Daemon d({{"limits.sends_per_account_per_minute", "1000000"}});
+  Daemon d(Overrides{{"limits.sends_per_account_per_minute", "1000000"}});
   TestUser alice("@alice");
   TestUser bob("@bob");
   ASSERT_TRUE(register_offline(d, bob));
