@@ -51,7 +51,7 @@ constexpr int kMaxSends = 2000;
 class SmallFilesystem {
  public:
   explicit SmallFilesystem(std::int64_t bytes) {
-    const std::string options = "size=" + std::to_string(bytes) + ",mode=0700";
+    const std::string options = std::string("size=") + std::to_string(bytes) + ",mode=0700";
     if (::mount("xchat-test", dir_.path().c_str(), "tmpfs", MS_NOSUID | MS_NODEV,
                 options.c_str()) == 0) {
       mounted_ = true;
@@ -164,7 +164,7 @@ TEST(StorageFull, UnderTheReserveWritesAreRefusedDeliveriesGoOnAndSpaceReturning
     GTEST_SKIP() << small.refusal()
                  << " (not permitted here); StorageFull.PastAFileSizeLimit... covers the refusals";
   }
-  Daemon d({{"server.data_dir", "\"" + small.path("data") + "\""},
+  Daemon d({{"server.data_dir", std::string("\"") + small.path("data") + "\""},
             {"storage.min_free_bytes", std::to_string(kReserveBytes)},
             {"limits.sends_per_account_per_minute", "1000000"}});
   const HttpClient http(d.port());
