@@ -488,9 +488,10 @@ TEST_F(WriterTest, ACheckpointAloneOpensNoTransaction) {
   EXPECT_EQ(rows(), 1);
 }
 
-// A full disk fails the writes that need space with kStorageFull, alone, and the writer
-// goes on: writes that fit commit, and once space returns so does the refused one.
-TEST_F(WriterTest, WritesPastTheSpaceFailWithStorageFullAloneAndTheWriterGoesOn) {
+// SQLite rolls the whole transaction back when a write finds the disk full: every
+// operation of the batch fails with kStorageFull, none runs on in autocommit mode to be
+// committed unseen, and the writer goes on: once space returns, the same write commits.
+TEST_F(WriterTest, AWriteThatFindsTheDiskFullFailsItsBatchWithStorageFullAndTheWriterGoesOn) {
   ASSERT_TRUE(writer_db_->exec(kCapPages));
   std::atomic<int> looks{0};
   store::FreeSpaceGate gate(
@@ -510,14 +511,15 @@ TEST_F(WriterTest, WritesPastTheSpaceFailWithStorageFullAloneAndTheWriterGoesOn)
   writer->submit(insert(3), outcomes.done(2));
   release.open();
   ASSERT_TRUE(outcomes.wait_all());
-  EXPECT_TRUE(outcomes.at(0));
+  EXPECT_TRUE(outcomes.at(0));  // committed alone, while the others queued behind it
   EXPECT_EQ(outcomes.at(1).code(), ErrorCode::kStorageFull) << outcomes.at(1).message();
-  EXPECT_TRUE(outcomes.at(2)) << outcomes.at(2).message();
+  EXPECT_EQ(outcomes.at(2).code(), ErrorCode::kStorageFull) << outcomes.at(2).message();
+  EXPECT_NE(outcomes.at(1).message().find("storage is full"), std::string::npos);
   EXPECT_TRUE(has_row(1));
-  EXPECT_FALSE(has_row(2));
-  EXPECT_TRUE(has_row(3));
+  EXPECT_EQ(rows(), 1);
   EXPECT_EQ(looks.load(), 2) << "the gate looks again after a write failed for lack of space";
 
+  ASSERT_TRUE(writer->run(insert(3)));
   ASSERT_TRUE(writer->run([](Database& db) { return db.exec(kUncapPages); }));
   Status again = writer->run(insert_large(2));
   EXPECT_TRUE(again) << again.message();
