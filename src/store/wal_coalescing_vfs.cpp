@@ -3,7 +3,6 @@
 #include <sqlite3.h>
 
 #include <algorithm>
-#include <cerrno>
 #include <cstdint>
 #include <new>
 #include <vector>
@@ -50,24 +49,13 @@ std::uint32_t big_endian32(const unsigned char* p) {
          std::uint32_t{p[3]};
 }
 
-// The errno of this thread's last write that failed; 0 after one that did not. SQLite asks
-// for the error (xGetLastError) only after it rolled back, when errno may say something
-// else: this is how a write refused for lack of space (ENOSPC, EFBIG) still reads as such.
-thread_local int last_write_errno = 0;
-
-int real_write(sqlite3_file* f, const void* data, int amount, sqlite3_int64 offset) {
-  const int rc = real_methods(f).xWrite(real(f), data, amount, offset);
-  last_write_errno = rc == SQLITE_OK ? 0 : errno;
-  return rc;
-}
-
 int flush(sqlite3_file* f) {
   PendingWrites& pending = *as_file(f)->pending;
   int rc = SQLITE_OK;
   for (std::size_t done = 0; done < pending.bytes.size() && rc == SQLITE_OK; done += kWriteBytes) {
     const std::size_t amount = std::min(kWriteBytes, pending.bytes.size() - done);
-    rc = real_write(f, pending.bytes.data() + done, static_cast<int>(amount),
-                    pending.offset + static_cast<sqlite3_int64>(done));
+    rc = real_methods(f).xWrite(real(f), pending.bytes.data() + done, static_cast<int>(amount),
+                                pending.offset + static_cast<sqlite3_int64>(done));
   }
   pending.bytes.clear();  // keeps its capacity: the next transaction allocates nothing
   pending.commit_page_next = false;
@@ -81,7 +69,7 @@ int pass_read(sqlite3_file* f, void* data, int amount, sqlite3_int64 offset) {
   return real_methods(f).xRead(real(f), data, amount, offset);
 }
 int pass_write(sqlite3_file* f, const void* data, int amount, sqlite3_int64 offset) {
-  return real_write(f, data, amount, offset);
+  return real_methods(f).xWrite(real(f), data, amount, offset);
 }
 int pass_truncate(sqlite3_file* f, sqlite3_int64 size) {
   return real_methods(f).xTruncate(real(f), size);
@@ -250,7 +238,6 @@ int vfs_randomness(sqlite3_vfs*, int size, char* out) {
 int vfs_sleep(sqlite3_vfs*, int microseconds) { return base_vfs->xSleep(base_vfs, microseconds); }
 int vfs_current_time(sqlite3_vfs*, double* out) { return base_vfs->xCurrentTime(base_vfs, out); }
 int vfs_get_last_error(sqlite3_vfs*, int size, char* out) {
-  if (last_write_errno != 0) return last_write_errno;
   return base_vfs->xGetLastError(base_vfs, size, out);
 }
 int vfs_current_time_int64(sqlite3_vfs*, sqlite3_int64* out) {
