@@ -46,6 +46,7 @@ enum class ErrorCode {
   kRangeNotSatisfiable,   // a download range past the end
   kTooManyUploads,        // attachments.max_uploads_in_progress unfinished uploads
   kQuotaExceeded,         // attachments.quota_bytes_per_account
+  kStorageFull,           // the data directory's filesystem is (nearly) full: writes refused
   kInternal,              // a server fault; the request may be retried
 };
 

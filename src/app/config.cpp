@@ -235,6 +235,9 @@ const std::vector<Field>& schema() {
       integer(
           "storage", "checkpoint_interval_seconds", 1, 86'400,
           [](Config & c) -> auto& { return c.storage.checkpoint_interval_seconds; }),
+      integer(
+          "storage", "min_free_bytes", 0, kMaxInt,
+          [](Config & c) -> auto& { return c.storage.min_free_bytes; }),
       {"access", "registration",
        [](const toml::node& n, Config& c) -> Complaint {
          const auto* v = n.as_string();
@@ -394,7 +397,8 @@ Config merge_reloadable(const Config& running, const Config& reloaded,
            running.storage.batch_max_ops != reloaded.storage.batch_max_ops ||
            running.storage.busy_timeout_ms != reloaded.storage.busy_timeout_ms ||
            running.storage.checkpoint_interval_seconds !=
-               reloaded.storage.checkpoint_interval_seconds,
+               reloaded.storage.checkpoint_interval_seconds ||
+           running.storage.min_free_bytes != reloaded.storage.min_free_bytes,
        "storage");
   return merged;
 }

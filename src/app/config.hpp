@@ -85,6 +85,7 @@ struct StorageConfig {
   std::int64_t batch_max_ops = 512;
   std::int64_t busy_timeout_ms = 5000;
   std::int64_t checkpoint_interval_seconds = 60;
+  std::int64_t min_free_bytes = std::int64_t{64} << 20;  // 64 MiB
 };
 
 struct AccessConfig {

@@ -2,6 +2,7 @@
 #include <CLI/CLI.hpp>
 #include <malloc.h>
 
+#include <csignal>
 #include <iostream>
 
 #include "app/admin_command.hpp"
@@ -44,6 +45,9 @@ int main(int argc, char** argv) {
     return 1;
   }
   xchat::init_logging(config->log.level);
+  // Past a file-size limit (ulimit -f) a write fails with EFBIG, which the store answers
+  // as storage_full; the default action of the signal that comes with it ends the process.
+  std::signal(SIGXFSZ, SIG_IGN);
   if (admin->parsed()) return run_admin(*config);
   // glibc returns freed memory at the top of each thread's heap to the kernel as soon as
   // 128 KiB sit unused, and takes it back on the next allocation: on the store writer's

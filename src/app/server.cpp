@@ -48,6 +48,7 @@ int Server::run() {
   store_options.busy_timeout_ms = static_cast<int>(config->storage.busy_timeout_ms);
   store_options.writer.batch_window = std::chrono::microseconds(config->storage.batch_window_us);
   store_options.writer.batch_max_ops = static_cast<std::size_t>(config->storage.batch_max_ops);
+  store_options.min_free_bytes = config->storage.min_free_bytes;
   auto store = store::Store::open(store_options, &metrics_);
   if (!store) {
     spdlog::critical("{}", store.status().message());

@@ -49,6 +49,14 @@ std::string Metrics::render() const {
   gauge("xchatd_connections_open", "Open TCP connections.", connections_open.load(kRelaxed));
   gauge("xchatd_attachment_transfers", "Attachment uploads and downloads in progress.",
         attachment_transfers.load(kRelaxed));
+  gauge("xchatd_storage_free_bytes", "Bytes available in the data directory's filesystem.",
+        storage_free_bytes.load(kRelaxed));
+  gauge("xchatd_storage_min_free_bytes",
+        "The reserve (storage.min_free_bytes) under which writes are refused.",
+        storage_min_free_bytes.load(kRelaxed));
+  gauge("xchatd_storage_full",
+        "1 while writes that grow the store are refused with storage_full, else 0.",
+        storage_full.load(kRelaxed));
   gauge("xchatd_websocket_sessions", "Open WebSocket sessions.", websocket_sessions.load(kRelaxed));
   gauge("xchatd_sessions_authenticated", "Logged-in WebSocket sessions.",
         sessions_authenticated.load(kRelaxed));

@@ -39,6 +39,10 @@ class Metrics {
   std::atomic<std::uint64_t> attachment_bytes_received{0};
   std::atomic<std::uint64_t> attachment_bytes_sent{0};
   std::atomic<std::int64_t> attachment_transfers{0};  // uploads and downloads running now
+  // The data directory's filesystem, as store::FreeSpaceGate last saw it.
+  std::atomic<std::int64_t> storage_free_bytes{0};      // available to the server
+  std::atomic<std::int64_t> storage_min_free_bytes{0};  // storage.min_free_bytes
+  std::atomic<std::int64_t> storage_full{0};            // 1 while writes are refused
 
   void count_error(ErrorCode code);
   // One committed (or failed) store transaction carrying `ops` operations.

@@ -43,6 +43,7 @@ http::status http_status(ErrorCode code) {
     case ErrorCode::kTooManyUploads:
       return http::status::too_many_requests;
     case ErrorCode::kQuotaExceeded:
+    case ErrorCode::kStorageFull:
       return http::status::insufficient_storage;
     case ErrorCode::kUnavailable:
       return http::status::service_unavailable;
@@ -240,8 +241,10 @@ void AttachmentExchange<Stream>::append() {
 template <class Stream>
 bool AttachmentExchange<Stream>::store(const char* data, std::size_t n) {
   if (Status s = upload_->append(data, n); !s) {
+    // What is stored stays (but for a body past the size): the client resumes from there.
+    const std::string stored = "\"offset\":" + std::to_string(upload_->offset());
     upload_.reset();
-    fail(s);
+    fail(s, stored);
     return false;
   }
   session_->net().metrics.attachment_bytes_received.fetch_add(n, std::memory_order_relaxed);

@@ -76,6 +76,8 @@ std::string_view to_string(ErrorCode code) {
       return "too_many_uploads";
     case ErrorCode::kQuotaExceeded:
       return "quota_exceeded";
+    case ErrorCode::kStorageFull:
+      return "storage_full";
     case ErrorCode::kInternal:
       return "internal";
   }

@@ -76,6 +76,7 @@ void AccountService::register_account(const Call& call) {
                             "too many registrations from this address; try again later"));
   }
 
+  if (Status s = store_.free_space().admit(); !s) return call.fail(s);
   const std::int64_t now = clock_.unix_seconds();
   const bool needs_invite = policy == RegistrationPolicy::kInvite;
   auto work = [handle = *handle, identity_key = std::move(*identity_key), device = *device,
@@ -140,6 +141,7 @@ void AccountService::add_device(const Call& call) {
     identity_key = account->identity_key;
   }
   if (!binding_verifies(*device, p.handle_key, identity_key)) return call.fail(bad_binding());
+  if (Status s = store_.free_space().admit(); !s) return call.fail(s);
   const std::int64_t max_devices = settings_.get()->limits.max_devices_per_account;
   const std::int64_t now = clock_.unix_seconds();
   store_.writer().submit(

@@ -98,6 +98,7 @@ void AttachmentService::create(const Grant& grant, std::int64_t size, StateDone 
                                                      std::to_string(limits.max_file_bytes) +
                                                      " bytes (attachments.max_file_bytes)"));
   }
+  if (Status s = store_.free_space().admit(); !s) return done(s);
   auto row = std::make_shared<Attachment>();
   row->id = crypto::random_bytes(store::attachments::kIdBytes);
   row->owner_id = grant.account_id;
@@ -173,7 +174,7 @@ Result<AttachmentUpload> AttachmentService::begin_upload(const Grant& grant, std
   }
   auto fd = files_.open_for_writing(id);
   if (!fd) return fd.status();
-  return AttachmentUpload(std::move(*lock), std::move(*fd), a->size, offset);
+  return AttachmentUpload(std::move(*lock), std::move(*fd), a->size, offset, store_.free_space());
 }
 
 void AttachmentService::finish(const Grant& grant, std::string_view id, StateDone done) {

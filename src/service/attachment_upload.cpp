@@ -36,13 +36,19 @@ Status AttachmentUpload::append(const char* data, std::size_t n) {
         ErrorCode::kFileTooLarge,
         "the body goes past the attachment's declared size of " + std::to_string(size_) + " bytes");
   }
+  if (Status s = gate_->admit(); !s) return s;
   while (n > 0) {
     const ssize_t written = ::pwrite(fd_.get(), data, n, offset_);
     if (written < 0) {
       if (errno == EINTR) continue;
-      const ErrorCode code =
-          errno == ENOSPC || errno == EDQUOT ? ErrorCode::kUnavailable : ErrorCode::kInternal;
-      return Status(code, std::string("writing an attachment: ") + std::strerror(errno));
+      if (!store::is_out_of_space(errno)) {
+        return Status(ErrorCode::kInternal,
+                      std::string("writing an attachment: ") + std::strerror(errno));
+      }
+      gate_->refresh();
+      return Status(ErrorCode::kStorageFull,
+                    std::string("the server's storage is full (") + std::strerror(errno) +
+                        "): the bytes before this offset are kept; resume once space returns");
     }
     data += written;
     n -= static_cast<std::size_t>(written);

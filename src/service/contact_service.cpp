@@ -48,6 +48,7 @@ void ContactService::add(const Call& call, List list) {
   }
   auto other = other_account(call, /*include_suspended=*/false);
   if (!other) return call.fail(other.status());
+  if (Status s = store_.free_space().admit(); !s) return call.fail(s);
   auto entry = std::make_shared<store::contacts::Entry>();
   store_.writer().submit(
       [list, me = call.context().principal->account_id, other = *other, entry,

@@ -124,6 +124,7 @@ void KeyService::upload(const Call& call) {
     }
   }
 
+  if (Status s = store_.free_space().admit(); !s) return call.fail(s);
   auto count = std::make_shared<std::int64_t>(0);
   store::keys::DeviceKeys device_keys;
   if (*signed_prekey) device_keys = {p.device_id, *identity_dh, **signed_prekey};

@@ -509,6 +509,10 @@ void MessageService::send(const Call& call) {
                            *message_id, now);
   }
 
+  // An unsend deletes more than it stores: it goes through on a full disk, as acks do.
+  if (options->kind != Kind::kUnsend) {
+    if (Status s = store_.free_space().admit(); !s) return call.fail(s);
+  }
   auto pending = std::make_shared<PendingSend>();
   pending->recipient_key = to->key;
   pending->sender_id = p.account_id;

@@ -8,6 +8,7 @@
 #include <cstring>
 #include <memory>
 
+#include "store/free_space_gate.hpp"
 #include "xchat/hex.hpp"
 
 namespace xchat::store {
@@ -20,7 +21,8 @@ Status os_error(std::string_view what, const std::string& path) {
   message += path;
   message += ": ";
   message += std::strerror(errno);
-  return Status(ErrorCode::kInternal, std::move(message));
+  return Status(is_out_of_space(errno) ? ErrorCode::kStorageFull : ErrorCode::kInternal,
+                std::move(message));
 }
 
 Status sync_path(const std::string& path, int flags) {

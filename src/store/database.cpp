@@ -2,6 +2,7 @@
 
 #include <sqlite3.h>
 
+#include "store/free_space_gate.hpp"
 #include "store/wal_coalescing_vfs.hpp"
 
 namespace xchat::store {
@@ -69,6 +70,27 @@ bool Query::column_is_null(int index) const {
 
 namespace {
 
+// SQLite reports ENOSPC as SQLITE_FULL; a file-size limit or a quota shows as an I/O error
+// whose system errno says so.
+ErrorCode code_of(int rc, sqlite3* handle) {
+  const int primary = rc & 0xff;
+  if (primary == SQLITE_BUSY || primary == SQLITE_LOCKED) return ErrorCode::kUnavailable;
+  if (primary == SQLITE_FULL) return ErrorCode::kStorageFull;
+  if (primary == SQLITE_IOERR && handle != nullptr &&
+      is_out_of_space(sqlite3_system_errno(handle))) {
+    return ErrorCode::kStorageFull;
+  }
+  return ErrorCode::kInternal;
+}
+
+// The message goes to clients as is: a full disk should read as one, not as a fault.
+Status failure(int rc, sqlite3* handle, std::string message) {
+  const ErrorCode code = code_of(rc, handle);
+  if (code == ErrorCode::kStorageFull)
+    message = std::string("the server's storage is full: ") + message;
+  return Status(code, std::move(message));
+}
+
 // Library-wide settings, applied before SQLite initializes (later calls are refused, and
 // harmless). Every connection is owned by one thread (SQLITE_OPEN_NOMUTEX), so the global
 // allocation statistics and the mutex around each of SQLite's mallocs buy nothing.
@@ -117,7 +139,7 @@ Status Database::exec(const char* sql) {
   if (rc == SQLITE_OK) return Status::ok();
   std::string text = msg != nullptr ? msg : sqlite3_errstr(rc);
   sqlite3_free(msg);
-  return Status(ErrorCode::kInternal, "sqlite: " + text);
+  return failure(rc, handle_, "sqlite: " + text);
 }
 
 Query Database::query(const char* sql) {
@@ -174,6 +196,8 @@ Status Database::quick_check() {
 
 void Database::interrupt() { sqlite3_interrupt(handle_); }
 
+bool Database::in_transaction() const { return sqlite3_get_autocommit(handle_) == 0; }
+
 std::int64_t Database::total_changes() const { return sqlite3_total_changes64(handle_); }
 
 std::int64_t Database::last_insert_rowid() const { return sqlite3_last_insert_rowid(handle_); }
@@ -181,11 +205,7 @@ std::int64_t Database::last_insert_rowid() const { return sqlite3_last_insert_ro
 Status Database::error(int rc, std::string_view what) const {
   std::string msg = "sqlite " + std::string(what) + ": ";
   msg += handle_ != nullptr ? sqlite3_errmsg(handle_) : sqlite3_errstr(rc);
-  const int primary = rc & 0xff;
-  const ErrorCode code = (primary == SQLITE_BUSY || primary == SQLITE_LOCKED)
-                             ? ErrorCode::kUnavailable
-                             : ErrorCode::kInternal;
-  return Status(code, msg);
+  return failure(rc, handle_, std::move(msg));
 }
 
 }  // namespace xchat::store

@@ -122,6 +122,9 @@ class Database {
   void interrupt();
 
   std::int64_t changes() const;
+  // False once SQLite rolled back the open transaction by itself, as it may after
+  // SQLITE_FULL or an I/O error.
+  bool in_transaction() const;
   // Rows changed since the connection opened, triggers included.
   std::int64_t total_changes() const;
   std::int64_t last_insert_rowid() const;

@@ -38,9 +38,12 @@ Result<std::unique_ptr<Store>> Store::open(const Options& options, Metrics* metr
 
   Writer::Options writer_options = options.writer;
   writer_options.synchronous_full = options.synchronous == "FULL";
-  auto writer = std::make_unique<Writer>(std::move(*db), writer_options, metrics);
-  auto store =
-      std::unique_ptr<Store>(new Store(std::move(writer), db_options, options.max_idle_readers));
+  auto gate =
+      std::make_unique<FreeSpaceGate>(options.min_free_bytes, options.free_space_refresh,
+                                      FreeSpaceGate::statvfs_probe(options.data_dir), metrics);
+  auto writer = std::make_unique<Writer>(std::move(*db), writer_options, metrics, gate.get());
+  auto store = std::unique_ptr<Store>(
+      new Store(std::move(gate), std::move(writer), db_options, options.max_idle_readers));
   store->checked_ = unclean || options.check == Check::kOnOpen;
   return store;
 }

@@ -1,13 +1,25 @@
 #include "store/writer.hpp"
 
+#include <spdlog/spdlog.h>
+
 #include <algorithm>
 #include <future>
 
 #include "metrics/metrics.hpp"
+#include "store/free_space_gate.hpp"
 
 namespace xchat::store {
 
 namespace {
+
+// The status of every operation of a batch that `cause` undid: kStorageFull stays what it
+// is (the client may retry once space returns), anything else is a fault.
+Status batch_failed(const Status& cause, std::string_view why) {
+  const ErrorCode code =
+      cause.code() == ErrorCode::kStorageFull ? ErrorCode::kStorageFull : ErrorCode::kInternal;
+  return Status(code, "the batch was rolled back: " + std::string(why) + ": " + cause.message());
+}
+
 constexpr const char* kSavepoint = "SAVEPOINT op";
 constexpr const char* kRelease = "RELEASE op";
 constexpr const char* kRollbackTo = "ROLLBACK TO op";
@@ -15,8 +27,8 @@ constexpr const char* kSyncNormal = "PRAGMA synchronous=NORMAL";
 constexpr const char* kSyncFull = "PRAGMA synchronous=FULL";
 }  // namespace
 
-Writer::Writer(std::unique_ptr<Database> db, Options options, Metrics* metrics)
-    : options_(options), metrics_(metrics), db_(std::move(db)) {
+Writer::Writer(std::unique_ptr<Database> db, Options options, Metrics* metrics, FreeSpaceGate* gate)
+    : options_(options), metrics_(metrics), gate_(gate), db_(std::move(db)) {
   thread_ = std::thread([this] { loop(); });
 }
 
@@ -111,19 +123,20 @@ void Writer::commit(std::vector<Op>& batch) {
         const std::int64_t before = db_->total_changes();
         results[i] = batch[i].work(*db_);
         if (!results[i] && db_->total_changes() != before) {
-          tx = Status(ErrorCode::kInternal,
-                      "the batch was rolled back: an operation failed after writing: " +
-                          results[i].message());
+          tx = batch_failed(results[i], "an operation failed after writing");
         }
-        continue;
-      }
-      if (Status s = db_->query(kSavepoint).run(); !s) {
+      } else if (Status s = db_->query(kSavepoint).run(); !s) {
         results[i] = s;
-        continue;
+      } else {
+        results[i] = batch[i].work(*db_);
+        if (!results[i]) db_->query(kRollbackTo).run();
+        db_->query(kRelease).run();
       }
-      results[i] = batch[i].work(*db_);
-      if (!results[i]) db_->query(kRollbackTo).run();
-      db_->query(kRelease).run();
+      // After SQLITE_FULL or an I/O error SQLite may have rolled the whole transaction
+      // back: the next operation must not run in autocommit mode, committed unseen.
+      if (tx && !results[i] && !db_->in_transaction()) {
+        tx = batch_failed(results[i], "SQLite rolled the transaction back");
+      }
     }
     if (tx) tx = db_->exec("COMMIT");
     if (!tx) db_->exec("ROLLBACK");
@@ -131,6 +144,7 @@ void Writer::commit(std::vector<Op>& batch) {
   if (metrics_ != nullptr && writes) {
     metrics_->observe_commit(std::chrono::steady_clock::now() - start, batch.size(), tx.is_ok());
   }
+  if (writes) note_space(results, tx, !sync_lowered_);
   // Callers hear of the commit before the checkpoint, which may wait for readers.
   for (std::size_t i = 0; i < batch.size(); ++i) {
     if (!batch[i].checkpoint) batch[i].done(tx ? std::move(results[i]) : tx);
@@ -139,6 +153,22 @@ void Writer::commit(std::vector<Op>& batch) {
   const Status checkpointed = db_->checkpoint_truncate(options_.checkpoint_wait);
   for (auto& op : batch) {
     if (op.checkpoint) op.done(checkpointed);
+  }
+}
+
+void Writer::note_space(const std::vector<Status>& results, const Status& tx, bool synced) {
+  const Status* full = tx.code() == ErrorCode::kStorageFull ? &tx : nullptr;
+  for (std::size_t i = 0; full == nullptr && i < results.size(); ++i) {
+    if (results[i].code() == ErrorCode::kStorageFull) full = &results[i];
+  }
+  if (full != nullptr) {
+    if (gate_ != nullptr) gate_->refresh();
+    if (!out_of_space_) spdlog::warn("store writes fail for lack of space: {}", full->message());
+    out_of_space_ = true;
+  } else if (out_of_space_ && tx && synced) {
+    // A synced commit wrote and fsynced WAL frames: the filesystem takes writes again.
+    spdlog::info("store writes succeed again");
+    out_of_space_ = false;
   }
 }
 

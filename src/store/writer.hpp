@@ -16,6 +16,8 @@ class Metrics;
 
 namespace xchat::store {
 
+class FreeSpaceGate;
+
 // The single writer of the database, doing group commit (LevelDB's DBImpl::Write idea):
 // callers from any thread submit operations; the writer thread folds every operation
 // waiting at that moment (up to batch_max_ops) into one BEGIN IMMEDIATE ... COMMIT, so
@@ -25,6 +27,10 @@ namespace xchat::store {
 // An operation that fails only before its first write may waive its SAVEPOINT
 // (Atomicity::kFailsBeforeWriting): a savepoint costs a statement journal, a copy of every
 // page the operation touches, which on the send path was a third of the writer's work.
+//
+// A write the filesystem refuses for lack of space fails with kStorageFull, the
+// transaction is rolled back, and the writer carries on with the next batch: nothing
+// committed before is touched, and the same operation succeeds once space returns.
 //
 // A caller's `done` runs only after the transaction carrying its operation has committed
 // (or failed), on the writer thread. It must be quick and must not block: post to your own
@@ -63,8 +69,10 @@ class Writer {
     std::chrono::milliseconds checkpoint_wait{100};
   };
 
-  // Starts the writer thread. `metrics` may be null.
-  Writer(std::unique_ptr<Database> db, Options options, Metrics* metrics);
+  // Starts the writer thread. `metrics` and `gate` may be null; the gate is told to look
+  // again when a write fails for lack of space. Both must outlive the writer.
+  Writer(std::unique_ptr<Database> db, Options options, Metrics* metrics,
+         FreeSpaceGate* gate = nullptr);
   Writer(const Writer&) = delete;
   Writer& operator=(const Writer&) = delete;
   ~Writer();  // stop()
@@ -96,12 +104,16 @@ class Writer {
   void enqueue(Op op);
   void loop();
   void commit(std::vector<Op>& batch);
+  // Logs the first of a run of batches failing for lack of space, and the end of the run.
+  void note_space(const std::vector<Status>& results, const Status& tx, bool synced);
 
   // Constant after construction.
   const Options options_;
   Metrics* const metrics_;
+  FreeSpaceGate* const gate_;
   std::unique_ptr<Database> db_;  // used only by the writer thread
   bool sync_lowered_ = false;     // writer thread: the connection runs NORMAL for now
+  bool out_of_space_ = false;     // writer thread: the last write failed for lack of space
 
   std::mutex mu_;
   std::condition_variable cv_;

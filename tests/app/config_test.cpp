@@ -107,6 +107,7 @@ const std::vector<Setting>& settings() {
       XCHAT_SETTING(storage, batch_max_ops),
       XCHAT_SETTING(storage, busy_timeout_ms),
       XCHAT_SETTING(storage, checkpoint_interval_seconds),
+      XCHAT_SETTING(storage, min_free_bytes),
       XCHAT_SETTING(access, registration),
       XCHAT_SETTING(access, require_subscription),
       XCHAT_SETTING(log, level),

@@ -15,6 +15,7 @@
 #include <vector>
 
 #include "metrics/metrics.hpp"
+#include "store/free_space_gate.hpp"
 #include "support/temp_dir.hpp"
 
 namespace xchat {
@@ -29,6 +30,10 @@ constexpr const char* kCreateTable = "CREATE TABLE t (k INTEGER PRIMARY KEY, v T
 constexpr const char* kInsert = "INSERT INTO t (k, v) VALUES (?1, 'v')";
 constexpr const char* kCountRows = "SELECT count(*) FROM t";
 constexpr const char* kHasRow = "SELECT count(*) FROM t WHERE k = ?1";
+constexpr const char* kInsertLarge = "INSERT INTO t (k, v) VALUES (?1, randomblob(65536))";
+// SQLite answers SQLITE_FULL past max_page_count exactly as on a full disk.
+constexpr const char* kCapPages = "PRAGMA max_page_count = 16";
+constexpr const char* kUncapPages = "PRAGMA max_page_count = 1000000";
 
 // Every wait in these tests is bounded by this; a healthy run never comes close.
 constexpr auto kPatience = 10s;
@@ -80,6 +85,15 @@ Writer::Work insert(std::int64_t key) {
   };
 }
 
+// 64 KiB: more than the capped database holds.
+Writer::Work insert_large(std::int64_t key) {
+  return [key](Database& db) {
+    auto q = db.query(kInsertLarge);
+    q.bind(1, key);
+    return q.run();
+  };
+}
+
 // A work item that holds the writer's transaction open until `release` opens.
 Writer::Work blocking_insert(std::int64_t key, Latch& started, Latch& release) {
   return [key, &started, &release](Database& db) -> Status {
@@ -123,12 +137,13 @@ class WriterTest : public ::testing::Test {
 
   std::unique_ptr<Writer> start(std::size_t batch_max_ops = 512,
                                 std::chrono::microseconds window = 0us,
-                                bool synchronous_full = false) {
+                                bool synchronous_full = false,
+                                store::FreeSpaceGate* gate = nullptr) {
     Writer::Options options;
     options.batch_max_ops = batch_max_ops;
     options.batch_window = window;
     options.synchronous_full = synchronous_full;
-    return std::make_unique<Writer>(std::move(writer_db_), options, &metrics_);
+    return std::make_unique<Writer>(std::move(writer_db_), options, &metrics_, gate);
   }
 
   // Read through a separate connection: sees committed data only.
@@ -471,6 +486,71 @@ TEST_F(WriterTest, ACheckpointAloneOpensNoTransaction) {
   EXPECT_EQ(metrics_.store_transactions(), transactions);
   EXPECT_EQ(std::filesystem::file_size(dir_.file("w.db-wal")), 0u);
   EXPECT_EQ(rows(), 1);
+}
+
+// SQLite rolls the whole transaction back when a write finds the disk full: every
+// operation of the batch fails with kStorageFull, none runs on in autocommit mode to be
+// committed unseen, and the writer goes on: once space returns, the same write commits.
+TEST_F(WriterTest, AWriteThatFindsTheDiskFullFailsItsBatchWithStorageFullAndTheWriterGoesOn) {
+  ASSERT_TRUE(writer_db_->exec(kCapPages));
+  std::atomic<int> looks{0};
+  store::FreeSpaceGate gate(
+      0, 1h,
+      [&looks]() -> Result<std::int64_t> {
+        ++looks;
+        return std::int64_t{1} << 30;
+      },
+      nullptr);
+  auto writer = start(512, 0us, false, &gate);
+  Latch started;
+  Latch release;
+  Outcomes outcomes(3);
+  writer->submit(blocking_insert(1, started, release), outcomes.done(0));
+  ASSERT_TRUE(started.wait());
+  writer->submit(insert_large(2), outcomes.done(1));
+  writer->submit(insert(3), outcomes.done(2));
+  release.open();
+  ASSERT_TRUE(outcomes.wait_all());
+  EXPECT_TRUE(outcomes.at(0));  // committed alone, while the others queued behind it
+  EXPECT_EQ(outcomes.at(1).code(), ErrorCode::kStorageFull) << outcomes.at(1).message();
+  EXPECT_EQ(outcomes.at(2).code(), ErrorCode::kStorageFull) << outcomes.at(2).message();
+  EXPECT_NE(outcomes.at(1).message().find("storage is full"), std::string::npos);
+  EXPECT_TRUE(has_row(1));
+  EXPECT_EQ(rows(), 1);
+  EXPECT_EQ(looks.load(), 2) << "the gate looks again after a write failed for lack of space";
+
+  ASSERT_TRUE(writer->run(insert(3)));
+  ASSERT_TRUE(writer->run([](Database& db) { return db.exec(kUncapPages); }));
+  Status again = writer->run(insert_large(2));
+  EXPECT_TRUE(again) << again.message();
+  EXPECT_EQ(rows(), 3);
+}
+
+// Without a savepoint the failed operation takes its batch with it, but the batch's
+// callers still hear kStorageFull (retry later), not kInternal (a fault).
+TEST_F(WriterTest, AStorageFullBatchWithoutSavepointsFailsAsStorageFull) {
+  ASSERT_TRUE(writer_db_->exec(kCapPages));
+  auto writer = start();
+  Latch started;
+  Latch release;
+  Outcomes outcomes(3);
+  writer->submit(blocking_insert(1, started, release), outcomes.done(0));
+  ASSERT_TRUE(started.wait());
+  writer->submit(insert(2), outcomes.done(1));
+  writer->submit(
+      [](Database& db) -> Status {
+        if (Status s = insert(3)(db); !s) return s;
+        return insert_large(4)(db);
+      },
+      outcomes.done(2), Writer::Durability::kSynced, Writer::Atomicity::kFailsBeforeWriting);
+  release.open();
+  ASSERT_TRUE(outcomes.wait_all());
+  EXPECT_TRUE(outcomes.at(0));
+  EXPECT_EQ(outcomes.at(1).code(), ErrorCode::kStorageFull) << outcomes.at(1).message();
+  EXPECT_EQ(outcomes.at(2).code(), ErrorCode::kStorageFull) << outcomes.at(2).message();
+  EXPECT_EQ(rows(), 1);
+  EXPECT_TRUE(writer->run(insert(5)));
+  EXPECT_EQ(rows(), 2);
 }
 
 }  // namespace
