@@ -1,4 +1,6 @@
+#include <string>
 #include <string_view>
+#include <vector>
 
 #include "app/config.hpp"
 #include "fuzz/targets.hpp"

@@ -1,5 +1,7 @@
 #include "fuzz/fuzz_server.hpp"
 
+#include <arpa/inet.h>
+#include <netinet/in.h>
 #include <poll.h>
 #include <sodium.h>
 #include <spdlog/spdlog.h>
@@ -7,6 +9,10 @@
 #include <unistd.h>
 
 #include <boost/asio/post.hpp>
+#include <cctype>
+#include <cerrno>
+#include <cstring>
+#include <limits>
 #include <nlohmann/json.hpp>
 
 #include "fuzz/targets.hpp"
