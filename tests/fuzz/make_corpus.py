@@ -101,13 +101,16 @@ def request_dispatch() -> None:
             "envelopes": [{"device_id": 1, "ciphertext": "SGVsbG8sIEJvYiE="}], "sync": []}
     dispatch("send", True, send)
     dispatch("send_vanishing_retract_edit", True,
-             {**send, "message_id": "r6cJb2zR0p7jN3z1yW9QeA==", "expires_in": 30, "sync": None},
+             {**send, "message_id": "r6cJb2zR0p7jN3z1yW9QeA==", "expires_in": 30},
              {**send, "id": 8, "message_id": "0k1PpbzWm2d7bJq3XkQ3ZQ==", "retracts": "r6cJb2zR0p7jN3z1yW9QeA=="},
              {**send, "id": 9, "message_id": "AAECAwQFBgcICQoLDA0ODw==", "edits": "5dz+mjCUUeXezKuCAOEZGQ=="})
-    dispatch("send_ephemeral", True, {**send, "ephemeral": True})
-    dispatch("send_stale_devices", True, {**send, "envelopes": [{"device_id": 2, "ciphertext": "AA=="}],
+    # Each its own message id: a send that reuses one is a retry, answered from the first.
+    dispatch("send_ephemeral", True, {**send, "message_id": b64(b"ephemeral-000000"), "ephemeral": True})
+    dispatch("send_null_sync", True, {**send, "message_id": b64(b"null-sync-000000"), "sync": None})
+    dispatch("send_stale_devices", True, {**send, "message_id": b64(b"stale-devices-00"),
+              "envelopes": [{"device_id": 2, "ciphertext": "AA=="}],
               "sync": [{"device_id": 1, "ciphertext": "AA=="}]})
-    dispatch("send_self", True, {**send, "to": "@alice"})
+    dispatch("send_self", True, {**send, "message_id": b64(b"to-self-00000000"), "to": "@alice"})
     dispatch("ack", True, {"type": "ack", "id": 4, "seqs": [1, 2, 3]}, {"type": "ack", "id": 5, "seqs": []})
     dispatch("contacts", True, {"type": "contacts.add", "id": 40, "handle": "@bob"},
              {"type": "contacts.list", "id": 44}, {"type": "contacts.remove", "id": 46, "handle": "@bob"})
@@ -119,7 +122,8 @@ def request_dispatch() -> None:
     dispatch("attachment_tokens", True, {"type": "attachment.upload_token", "id": 60},
              {"type": "attachment.download_token", "id": 61, "attachment": "0f6c4b1e9a7d2c3b5e8f1a0d4c7b2e9f"},
              {"type": "attachment.download_token", "id": 62, "attachment": "XYZ"})
-    dispatch("send_attachments", True, {**send, "attachments": ["0f6c4b1e9a7d2c3b5e8f1a0d4c7b2e9f"]})
+    dispatch("send_attachments", True, {**send, "message_id": b64(b"attachments-0000"),
+              "attachments": ["0f6c4b1e9a7d2c3b5e8f1a0d4c7b2e9f"]})
     dispatch("logged_in_register", True, {"type": "register", "id": 1}, {"type": "auth.login", "id": 2})
 
 
