@@ -12,12 +12,14 @@
 # XCHAT_SKIP_DEPS=1 skips everything (for images that provision dependencies otherwise).
 
 # Everything the build, the tests and scripts/run.sh use, from Debian 12 (bookworm).
-# Boost must be 1.81: the default libboost-dev is 1.74.
+# Boost must be 1.81: the default libboost-dev is 1.74. clang-14 and its runtime (libFuzzer,
+# the sanitizers) build the fuzz targets (scripts/fuzz.sh).
 XCHAT_DEB_PACKAGES=(
   build-essential cmake ninja-build pkg-config ccache
   libboost1.81-dev libsodium-dev libsqlite3-dev nlohmann-json3-dev libspdlog-dev
   libgtest-dev libtomlplusplus-dev libcli11-dev libsystemd-dev libssl-dev
   openssl sqlite3 systemd procps
+  clang-14 libclang-rt-14-dev
 )
 
 # Prints the packages of XCHAT_DEB_PACKAGES that are not installed, one per line.

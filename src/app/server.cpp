@@ -75,9 +75,9 @@ int Server::run() {
     store_->close();
     return 1;
   }
-  attachments_ =
-      std::make_unique<AttachmentService>(settings_, *store_, clock_, metrics_, *expiry_);
-  if (Status s = attachments_->prepare_files(); !s) {
+  services_ = std::make_unique<Services>(settings_, *store_, clock_, metrics_, registry_, *expiry_,
+                                         *checkpointer_);
+  if (Status s = services_->attachments().prepare_files(); !s) {
     spdlog::critical("attachment files: {}", s.message());
     store_->close();
     return 1;
@@ -86,20 +86,9 @@ int Server::run() {
     spdlog::warn("WAL checkpoint at startup: {}", s.message());
   }
 
-  delivery_ = std::make_unique<DeliveryService>(settings_, *store_, clock_, metrics_);
-  auth_ =
-      std::make_unique<AuthService>(settings_, *store_, clock_, registry_, metrics_, *delivery_);
-  accounts_ =
-      std::make_unique<AccountService>(settings_, *store_, clock_, registry_, lookup_budget_);
-  keys_ = std::make_unique<KeyService>(settings_, *store_, clock_, registry_);
-  messages_ = std::make_unique<MessageService>(settings_, *store_, clock_, metrics_, registry_,
-                                               *delivery_, *expiry_, *checkpointer_);
-  contacts_ = std::make_unique<ContactService>(settings_, *store_, clock_, lookup_budget_);
-  dispatcher_ = std::make_unique<Dispatcher>(settings_, *store_, clock_, metrics_, *auth_,
-                                             *accounts_, *keys_, *messages_, *contacts_,
-                                             *attachments_);
-  net_ = std::make_unique<net::NetContext>(net::NetContext{
-      settings_, metrics_, *dispatcher_, *attachments_, registry_, limiter_, tls_.get(), [this] {
+  net_ = std::make_unique<net::NetContext>(
+      net::NetContext{settings_, metrics_, services_->dispatcher(), services_->attachments(),
+                      registry_, limiter_, tls_.get(), [this] {
                         auto reader = store_->readers().acquire();
                         return reader.is_ok() && (*reader)->scalar("SELECT 1").is_ok();
                       }});

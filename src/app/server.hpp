@@ -9,6 +9,7 @@
 #include <thread>
 #include <vector>
 
+#include "app/services.hpp"
 #include "app/settings.hpp"
 #include "app/systemd_notifier.hpp"
 #include "metrics/metrics.hpp"
@@ -16,24 +17,16 @@
 #include "net/listener.hpp"
 #include "net/net_context.hpp"
 #include "net/session_registry.hpp"
-#include "service/account_service.hpp"
-#include "service/attachment_service.hpp"
-#include "service/auth_service.hpp"
 #include "service/clock.hpp"
-#include "service/contact_service.hpp"
-#include "service/delivery_service.hpp"
-#include "service/dispatcher.hpp"
 #include "service/expiry_scheduler.hpp"
-#include "service/key_service.hpp"
-#include "service/message_service.hpp"
 #include "service/wal_checkpointer.hpp"
 #include "store/store.hpp"
 
 namespace xchat {
 
-// The composition root: builds every store and service by hand, runs the io_context on
-// `server.threads` threads, and handles signals — SIGTERM/SIGINT shut down gracefully,
-// SIGHUP reloads the reloadable settings.
+// The composition root: opens the store, builds the services (app/services.hpp) and the
+// network side, runs the io_context on `server.threads` threads, and handles signals —
+// SIGTERM/SIGINT shut down gracefully, SIGHUP reloads the reloadable settings.
 class Server {
  public:
   Server(Config config, std::string config_path);
@@ -60,15 +53,7 @@ class Server {
   net::ConnectionLimiter limiter_{metrics_};
   std::unique_ptr<store::Store> store_;
   std::unique_ptr<boost::asio::ssl::context> tls_;
-  RateLimiter lookup_budget_{clock_};  // per account, against handle enumeration
-  std::unique_ptr<AuthService> auth_;
-  std::unique_ptr<AccountService> accounts_;
-  std::unique_ptr<KeyService> keys_;
-  std::unique_ptr<DeliveryService> delivery_;
-  std::unique_ptr<MessageService> messages_;
-  std::unique_ptr<ContactService> contacts_;
-  std::unique_ptr<AttachmentService> attachments_;
-  std::unique_ptr<Dispatcher> dispatcher_;
+  std::unique_ptr<Services> services_;
   std::unique_ptr<net::NetContext> net_;
   // Declared after everything sessions use, so it is destroyed before them: abandoned
   // handlers own sessions, whose destructors still use the registry and metrics above.

@@ -15,6 +15,7 @@
 #include "messenger/attachment_upload.hpp"
 #include "messenger/media_type.hpp"
 #include "messenger/sealed_file_reader.hpp"
+#include "messenger/server_data.hpp"
 #include "xchat/base64.hpp"
 #include "xchat/error_code.hpp"
 #include "xchat/handle.hpp"
@@ -108,11 +109,6 @@ std::int64_t vanishes_at(std::int64_t server_expires_at, std::int64_t timestamp_
   return server_expires_at == 0 ? by_content : std::min(server_expires_at, by_content);
 }
 
-std::string field_bytes(const json& object, const char* name) {
-  if (!object.is_object() || !object.contains(name) || !object[name].is_string()) return {};
-  return base64_decode(object[name].get<std::string>()).value_or(std::string());
-}
-
 // The signed prekey as stored: u32 id || secret (32) || signature (64).
 struct StoredSignedPrekey {
   std::uint32_t id = 0;
@@ -158,12 +154,7 @@ Result<json> Messenger::call(std::string_view type, json fields) {
     return Status(ErrorCode::kUnavailable,
                   "no answer from the server (connection lost or timed out)");
   }
-  if (reply.contains("result")) return reply["result"];
-  const json& error = reply.value("error", json::object());
-  last_error_ = error;
-  const std::string code = error.value("code", "internal");
-  return Status(error_code_from_string(code).value_or(ErrorCode::kInternal),
-                error.value("message", code));
+  return parse_reply(reply, &last_error_);
 }
 
 Result<std::unique_ptr<Messenger>> Messenger::prepare(
@@ -328,8 +319,10 @@ Status Messenger::connect_and_login() {
   }
   auto challenge = call("auth.challenge", json::object());
   if (!challenge) return challenge.status();
-  const std::string nonce = field_bytes(*challenge, "nonce");
-  const std::string server = challenge->value("server", "");
+  auto parsed = parse_challenge(*challenge);
+  if (!parsed) return parsed.status();
+  const std::string& nonce = parsed->nonce;
+  const std::string& server = parsed->server;
   const auto device_secret = store_->secret("device_sign_secret");
   if (!device_secret)
     return Status(ErrorCode::kInternal, "the device key is missing from the store");
@@ -456,35 +449,30 @@ void Messenger::note_identity(const std::string& handle, const std::string& iden
 Status Messenger::fetch_sessions(const std::string& handle, bool own) {
   auto bundle = call("keys.fetch", {{"handle", handle}});
   if (!bundle) return bundle.status();
-  const std::string identity_key = field_bytes(*bundle, "identity_key");
-  note_identity(handle, identity_key);
+  auto keys = parse_keys_fetch(*bundle, handle);
+  if (!keys) return keys.status();
+  note_identity(handle, keys->identity_key);
   const LocalDevice me = local_device();
   const auto existing = store_->session_devices(handle);
-  for (const json& d : bundle->value("devices", json::array())) {
-    if (!d.is_object() || !d.contains("device_id") || !d["device_id"].is_number_unsigned())
+  auto refuse = [&](std::uint32_t device, std::string_view why) {
+    Event e;
+    e.kind = Event::Kind::kWarning;
+    e.peer = handle;
+    e.device = device;
+    e.text = "refused the keys of " + handle + " device " + std::to_string(device) + ": " +
+             std::string(why);
+    events_.push_back(std::move(e));
+  };
+  for (const FetchedDevice& d : keys->devices) {
+    if (own && d.device_id == device_id_) continue;
+    if (std::find(existing.begin(), existing.end(), d.device_id) != existing.end()) continue;
+    if (!d.bundle) {
+      refuse(d.device_id, d.bundle.status().message());
       continue;
-    const auto device = d["device_id"].get<std::uint32_t>();
-    if (own && device == device_id_) continue;
-    if (std::find(existing.begin(), existing.end(), device) != existing.end()) continue;
-    PrekeyBundle b;
-    b.device.party = Party{handle, device, identity_key, field_bytes(d, "identity_dh_key")};
-    const json& spk = d.value("signed_prekey", json::object());
-    b.device.signed_prekey_id = spk.value("id", 0u);
-    b.device.signed_prekey = field_bytes(spk, "key");
-    b.device.signature = field_bytes(spk, "signature");
-    if (d.contains("one_time_prekey")) {
-      b.one_time_prekey_id = d["one_time_prekey"].value("id", 0u);
-      b.one_time_prekey = field_bytes(d["one_time_prekey"], "key");
     }
-    auto session = Session::initiate(me, b, options_.keys);
+    auto session = Session::initiate(me, *d.bundle, options_.keys);
     if (auto* error = std::get_if<CryptoError>(&session)) {
-      Event e;
-      e.kind = Event::Kind::kWarning;
-      e.peer = handle;
-      e.device = device;
-      e.text = "refused the keys of " + handle + " device " + std::to_string(device) + ": " +
-               std::string(to_string(*error));
-      events_.push_back(std::move(e));
+      refuse(d.device_id, to_string(*error));
       continue;
     }
     if (Status st = store_->put_session(std::get<Session>(session)); !st) return st;
@@ -494,13 +482,10 @@ Status Messenger::fetch_sessions(const std::string& handle, bool own) {
 
 // After stale_devices: forget devices that are gone, make sessions with new ones.
 Status Messenger::refresh_after_stale(const std::string& handle, const json& devices, bool own) {
-  if (!devices.is_array()) return Status::ok();
-  std::set<std::uint32_t> current;
-  for (const json& d : devices) {
-    if (d.is_number_unsigned()) current.insert(d.get<std::uint32_t>());
-  }
+  auto current = parse_device_ids(devices);
+  if (!current) return current.status();
   for (const auto d : store_->session_devices(handle)) {
-    if (!current.contains(d)) store_->remove_session(handle, d);
+    if (!current->contains(d)) store_->remove_session(handle, d);
   }
   return fetch_sessions(handle, own);
 }
@@ -546,8 +531,9 @@ Result<Sent> Messenger::send_content(const std::string& to, Content content, jso
     }
     auto reply = call("send", std::move(request));
     if (reply) {
-      return Sent{content.message_id, reply->value("timestamp", std::int64_t{0}), envelopes->size(),
-                  reply->value("expires_at", std::int64_t{0})};
+      auto result = parse_send_result(*reply);
+      if (!result) return result.status();
+      return Sent{content.message_id, result->timestamp_ms, envelopes->size(), result->expires_at};
     }
     if (reply.status().code() != ErrorCode::kStaleDevices) return reply.status();
     const json details = last_error_;
@@ -614,7 +600,7 @@ Result<Sent> Messenger::send_file(std::string_view to, const std::string& path,
   auto http = attachment_http([this]() -> Result<std::string> {
     auto granted = call_connected("attachment.upload_token", json::object());
     if (!granted) return granted.status();
-    return granted->value("token", "");
+    return parse_token(*granted);
   });
   if (!http) return http.status();
   auto id = upload_attachment(*http, **reader, keeping_alive(progress));
@@ -648,7 +634,7 @@ Status Messenger::fetch_file(const HistoryEntry& message, PendingFile& out,
                     "the server no longer has this file (it vanished, expired or was deleted)");
     }
     // The size it reports is not trusted: the stream itself says whether it is whole.
-    return granted->value("token", "");
+    return parse_token(*granted);
   });
   if (!http) return http.status();
   return download_attachment(*http, file, out, keeping_alive(progress));
@@ -823,20 +809,27 @@ std::vector<Event> Messenger::receive(std::chrono::milliseconds wait) {
 }
 
 void Messenger::handle_push(const json& push) {
-  const std::string type = push.value("type", "");
+  const std::string type = push_type(push);
   if (type == "queue_empty") {
     Event e;
     e.kind = Event::Kind::kQueueEmpty;
     events_.push_back(std::move(e));
   } else if (type == "prekeys_low") {
-    const auto remaining = push.value("remaining", 0u);
-    upload_keys(false, kOneTimePrekeys > remaining ? kOneTimePrekeys - remaining : 0);
+    const auto remaining = parse_prekeys_low(push);
+    if (!remaining) return warn_server(remaining.status());
+    upload_keys(false, kOneTimePrekeys > *remaining ? kOneTimePrekeys - *remaining : 0);
   } else if (type == "envelopes") {
+    auto envelopes = parse_envelopes_push(push);
+    if (!envelopes) return warn_server(envelopes.status());
     json seqs = json::array();
     std::map<std::string, std::vector<std::string>> delivered;  // sender -> message ids
-    for (const json& envelope : push.value("envelopes", json::array())) {
-      handle_envelope(envelope, delivered);
-      if (envelope.contains("seq")) seqs.push_back(envelope["seq"]);
+    for (const PushedEnvelope& item : *envelopes) {
+      if (item.envelope) {
+        handle_envelope(*item.envelope, delivered);
+      } else {
+        warn_server(item.envelope.status());
+      }
+      if (item.seq) seqs.push_back(*item.seq);
     }
     // Acknowledged once handled and stored, readable or not: an unreadable envelope would
     // otherwise come back at every login.
@@ -849,12 +842,19 @@ void Messenger::handle_push(const json& push) {
   }
 }
 
-void Messenger::handle_envelope(const json& envelope,
+void Messenger::warn_server(const Status& status) {
+  Event e;
+  e.kind = Event::Kind::kWarning;
+  e.text = status.message();
+  events_.push_back(std::move(e));
+}
+
+void Messenger::handle_envelope(const Envelope& envelope,
                                 std::map<std::string, std::vector<std::string>>& delivered) {
-  const auto from = canonical(envelope.value("from", ""));
-  const auto device = envelope.value("from_device", 0u);
-  const std::string message_id = field_bytes(envelope, "message_id");
-  const std::string sealed = field_bytes(envelope, "ciphertext");
+  const auto from = canonical(envelope.from);
+  const auto device = envelope.from_device;
+  const std::string& message_id = envelope.message_id;
+  const std::string& sealed = envelope.ciphertext;
   auto warn = [&](const std::string& what) {
     Event e;
     e.kind = Event::Kind::kWarning;
@@ -907,10 +907,9 @@ void Messenger::handle_envelope(const json& envelope,
   e.peer = *from;
   e.device = device;
   e.message_id = message_id;
-  e.timestamp_ms = envelope.value("timestamp", std::int64_t{0});
-  e.request = envelope.value("request", false);
-  e.expires_at =
-      vanishes_at(envelope.value("expires_at", std::int64_t{0}), e.timestamp_ms, c.expires_in);
+  e.timestamp_ms = envelope.timestamp_ms;
+  e.request = envelope.request;
+  e.expires_at = vanishes_at(envelope.expires_at, e.timestamp_ms, c.expires_in);
   // It vanished on its way (a clock ahead of the server's, or a slow drain): never shown.
   if (e.expires_at != 0 && e.expires_at <= now_ms()) return;
   // Our own message, sent from another of our devices: the conversation is its recipient's.
@@ -1024,11 +1023,11 @@ Result<bool> Messenger::identity_changed(std::string_view handle) {
   if (!peer) return peer.status();
   auto looked_up = call("user.lookup", {{"handle", *peer}});
   if (!looked_up) return looked_up.status();
-  if (!looked_up->value("exists", false)) {
-    return Status(ErrorCode::kNotFound, *peer + " does not exist");
-  }
+  auto identity_key = parse_lookup(*looked_up);
+  if (!identity_key) return identity_key.status();
+  if (!*identity_key) return Status(ErrorCode::kNotFound, *peer + " does not exist");
   const auto pinned = store_->pinned_identity(*peer);
-  const std::string current = field_bytes(*looked_up, "identity_key");
+  const std::string& current = **identity_key;
   note_identity(*peer, current);
   return pinned.has_value() && *pinned != current;
 }

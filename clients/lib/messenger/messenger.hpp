@@ -15,6 +15,7 @@
 #include "crypto/session.hpp"
 #include "messenger/attachment_http.hpp"
 #include "messenger/pending_file.hpp"
+#include "messenger/server_data.hpp"
 #include "messenger/server_url.hpp"
 #include "net/ws_client.hpp"
 #include "store/local_store.hpp"
@@ -219,8 +220,10 @@ class Messenger {
   void handle_push(const nlohmann::json& push);
   // Decrypts, stores and reports one envelope; a text message's id is added to
   // `delivered` under its sender, for the push's delivery receipts.
-  void handle_envelope(const nlohmann::json& envelope,
+  void handle_envelope(const Envelope& envelope,
                        std::map<std::string, std::vector<std::string>>& delivered);
+  // Reports server data that could not be read (server_data.hpp) as a warning event.
+  void warn_server(const Status& status);
   void note_identity(const std::string& handle, const std::string& identity_key);
   std::int64_t now_ms() const;
 
