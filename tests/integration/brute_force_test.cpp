@@ -31,7 +31,7 @@ TEST(BruteForce, WrongLoginsAreLimitedPerAddressAndHonestLoginsStillSucceed) {
   attacker.device = KeyPair::generate();
 
   for (int a = 0; a < kAddresses; ++a) {
-    const std::string address = "127.0.0." + std::to_string(2 + a);
+    const std::string address = std::string("127.0.0.") + std::to_string(2 + a);
     auto c = connect_or_fail(d, from_address(address));
     ASSERT_NE(c, nullptr);
     std::map<std::string, int> codes;

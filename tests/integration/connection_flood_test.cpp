@@ -26,7 +26,7 @@ constexpr int kMaxTotal = 4000;
 constexpr int kBatch = 500;
 
 // 127.0.0.2 .. 127.0.0.11.
-std::string source(int i) { return "127.0.0." + std::to_string(2 + i % kAddresses); }
+std::string source(int i) { return std::string("127.0.0.") + std::to_string(2 + i % kAddresses); }
 
 // The daemon's open sockets (the listener and the notify socket among them).
 int open_sockets(pid_t pid) {
@@ -109,7 +109,9 @@ TEST(ConnectionFlood, TenThousandConnectionsHoldTheTotalAndPerAddressLimits) {
   EXPECT_TRUE(eventually(
       [&] { return (fresh = WsClient::connect(d.port(), from_address(source(0)))) != nullptr; },
       10s));
-  if (fresh != nullptr) EXPECT_TRUE(pings(*fresh));
+  if (fresh != nullptr) {
+    EXPECT_TRUE(pings(*fresh));
+  }
   expect_served(honest, 6);
   EXPECT_TRUE(d.running()) << d.log();
 }

@@ -24,13 +24,13 @@ TEST(RegistrationFlood, EachAddressGetsItsBudgetAndHonestUsersStillRegister) {
 
   std::vector<TestUser> registered;
   for (int a = 0; a < kAddresses; ++a) {
-    const std::string address = "127.0.0." + std::to_string(2 + a);
+    const std::string address = std::string("127.0.0.") + std::to_string(2 + a);
     auto c = connect_or_fail(d, from_address(address));
     ASSERT_NE(c, nullptr);
     std::vector<TestUser> users;
     std::vector<nlohmann::json> requests;
     for (int i = 0; i < kAttemptsPerAddress; ++i) {
-      users.emplace_back("@flood" + std::to_string(a) + "_" + std::to_string(i));
+      users.emplace_back(std::string("@flood") + std::to_string(a) + "_" + std::to_string(i));
       requests.push_back(users.back().register_request());
     }
     const auto replies = request_all(*c, requests);

@@ -103,7 +103,7 @@ std::vector<std::unique_ptr<WsClient>> log_in_all(const Daemon& d,
                                                   int addresses) {
   std::vector<std::unique_ptr<WsClient>> clients;
   for (std::size_t i = 0; i < users.size(); ++i) {
-    ConnectOptions options = from_address("127.0.0." + std::to_string(2 + i % addresses));
+    ConnectOptions options = from_address(std::string("127.0.0.") + std::to_string(2 + i % addresses));
     options.receive_buffer = 4096;
     clients.push_back(connect_or_fail(d, options));
     if (clients.back() == nullptr) return {};
@@ -155,7 +155,7 @@ TEST(SlowReader, AThousandClientsThatNeverReadAreDroppedAndMemoryStaysBounded) {
   std::vector<TestUser> readers;
   std::vector<json> registrations;
   for (int i = 0; i < kReaders; ++i) {
-    readers.emplace_back("@reader" + std::to_string(i));
+    readers.emplace_back(std::string("@reader") + std::to_string(i));
     registrations.push_back(readers.back().register_request());
   }
   auto setup = connect_or_fail(d);

@@ -20,7 +20,7 @@ using Clock = std::chrono::steady_clock;
 std::vector<RawConnection> open_raw(const Daemon& d, int n, int first_address, int addresses) {
   std::vector<RawConnection> connections;
   for (int i = 0; i < n; ++i) {
-    connections.emplace_back(d.port(), "127.0.0." + std::to_string(first_address + i % addresses));
+    connections.emplace_back(d.port(), std::string("127.0.0.") + std::to_string(first_address + i % addresses));
     EXPECT_TRUE(connections.back().connected()) << "connection " << i;
   }
   return connections;

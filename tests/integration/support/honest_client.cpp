@@ -15,7 +15,7 @@ using Clock = std::chrono::steady_clock;
 // Handles unique within a test process, in case a test starts two.
 std::string next_handle(char side) {
   static std::atomic<int> counter{0};
-  return "@Honest" + std::to_string(counter.fetch_add(1)) + side;
+  return std::string("@Honest") + std::to_string(counter.fetch_add(1)) + side;
 }
 
 }  // namespace
