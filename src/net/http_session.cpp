@@ -43,10 +43,12 @@ bool origin_allowed(std::string_view origin, const std::vector<std::string>& all
 
 template <class Stream>
 HttpSession<Stream>::HttpSession(boost::asio::ip::tcp::socket&& socket, NetContext& net,
-                                 ConnectionLimiter::Ticket connection)
+                                 ConnectionLimiter::Ticket connection,
+                                 ConnectionLimiter::Ticket http)
     : stream_(make_stream<Stream>(std::move(socket), net)),
       net_(net),
-      connection_ticket_(std::move(connection)) {
+      connection_ticket_(std::move(connection)),
+      http_ticket_(std::move(http)) {
   beast::error_code ec;
   auto endpoint = beast::get_lowest_layer(stream_).socket().remote_endpoint(ec);
   if (!ec) peer_address_ = endpoint.address();

@@ -21,8 +21,10 @@ namespace xchat::net {
 template <class Stream>
 class HttpSession final : public std::enable_shared_from_this<HttpSession<Stream>> {
  public:
+  // `connection` holds the connection's place in the total, `http` its place among its
+  // peer's connections that are still HTTP (given back once it upgrades).
   HttpSession(boost::asio::ip::tcp::socket&& socket, NetContext& net,
-              ConnectionLimiter::Ticket connection);
+              ConnectionLimiter::Ticket connection, ConnectionLimiter::Ticket http);
 
   using Response = boost::beast::http::response<boost::beast::http::string_body>;
 
@@ -53,6 +55,7 @@ class HttpSession final : public std::enable_shared_from_this<HttpSession<Stream
   boost::beast::flat_buffer buffer_;
   NetContext& net_;
   ConnectionLimiter::Ticket connection_ticket_;
+  ConnectionLimiter::Ticket http_ticket_;  // released with this object, so at the upgrade
   boost::asio::ip::address peer_address_;
   std::optional<boost::beast::http::request_parser<boost::beast::http::empty_body>> header_;
   std::optional<boost::beast::http::request_parser<boost::beast::http::string_body>> parser_;

@@ -7,12 +7,33 @@
 #include <boost/beast/core.hpp>
 #include <boost/beast/ssl.hpp>
 
+#include "net/address_matcher.hpp"
+#include "net/client_address.hpp"
 #include "net/http_session.hpp"
 
 namespace xchat::net {
 
 namespace beast = boost::beast;
 using boost::asio::ip::tcp;
+
+namespace {
+
+// The connection's place among its peer's connections that are still HTTP; nullopt when
+// the peer has limits.max_connections_per_ip of them already. A trusted proxy's are not
+// counted: it speaks for many clients and finishes the requests it forwards, and each of
+// those clients is counted at its upgrade, by X-Forwarded-For.
+std::optional<ConnectionLimiter::Ticket> admit_http(NetContext& net, const tcp::socket& socket) {
+  beast::error_code ec;
+  const auto peer = socket.remote_endpoint(ec);
+  if (ec) return std::nullopt;  // already gone
+  const auto config = net.settings.get();
+  if (AddressMatcher(config->http.trusted_proxies).contains(peer.address())) {
+    return ConnectionLimiter::Ticket();
+  }
+  return net.limiter.admit_http(limit_key(peer.address()), config->limits.max_connections_per_ip);
+}
+
+}  // namespace
 
 Listener::Listener(boost::asio::io_context& ioc, NetContext& net)
     : ioc_(ioc),
@@ -62,14 +83,17 @@ void Listener::on_accept(beast::error_code ec, tcp::socket socket) {
     });
     return;
   }
-  if (auto ticket = net_.limiter.admit(net_.settings.get()->limits.max_connections)) {
+  auto ticket = net_.limiter.admit(net_.settings.get()->limits.max_connections);
+  auto http = ticket ? admit_http(net_, socket) : std::nullopt;
+  if (http) {
     socket.set_option(tcp::no_delay(true), ec);
     if (net_.tls != nullptr) {
-      std::make_shared<HttpSession<beast::ssl_stream<beast::tcp_stream>>>(std::move(socket), net_,
-                                                                          std::move(*ticket))
+      std::make_shared<HttpSession<beast::ssl_stream<beast::tcp_stream>>>(
+          std::move(socket), net_, std::move(*ticket), std::move(*http))
           ->run();
     } else {
-      std::make_shared<HttpSession<beast::tcp_stream>>(std::move(socket), net_, std::move(*ticket))
+      std::make_shared<HttpSession<beast::tcp_stream>>(std::move(socket), net_, std::move(*ticket),
+                                                        std::move(*http))
           ->run();
     }
   }

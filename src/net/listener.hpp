@@ -11,8 +11,8 @@
 namespace xchat::net {
 
 // Accepts TCP connections, each onto its own strand, and hands them to an HttpSession
-// (TLS when NetContext::tls is set). Connections over limits.max_connections are closed
-// at once. Runs on the io_context; stop() is safe from any thread.
+// (TLS when NetContext::tls is set). Connections over limits.max_connections, or over
+// limits.max_connections_per_ip of one peer's connections still in HTTP, are closed at once. Runs on the io_context; stop() is safe from any thread.
 class Listener : public std::enable_shared_from_this<Listener> {
  public:
   // Binds and listens; the error names the address when that fails.

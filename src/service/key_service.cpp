@@ -18,7 +18,7 @@ constexpr std::uint32_t kMaxKeyId = 0x7fffffff;
 
 Result<store::keys::Prekey> parse_prekey(const nlohmann::json& obj) {
   if (!obj.is_object()) {
-    return Status(ErrorCode::kBadRequest, "one_time_prekeys must hold objects {id, key}");
+    return Status(ErrorCode::kBadRequest, "field 'one_time_prekeys' must hold objects {id, key}");
   }
   auto id = proto::u32_field(obj, "id", 1, kMaxKeyId);
   if (!id) return id.status();

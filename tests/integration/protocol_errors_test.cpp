@@ -4,10 +4,17 @@
 // that corrupted the store or crashed the daemon fails the test.
 #include <gtest/gtest.h>
 
+#include <algorithm>
+#include <cctype>
+#include <set>
+
 #include "integration/support/daemon.hpp"
 #include "integration/support/helpers.hpp"
 #include "integration/support/identity.hpp"
+#include "integration/support/messaging.hpp"
 #include "integration/support/ws_client.hpp"
+#include "proto/message_table.hpp"
+#include "xchat/base64.hpp"
 
 namespace xchat::testing {
 namespace {
@@ -195,6 +202,32 @@ TEST_F(ProtocolErrors, NestingDeeperThanSixteenLevelsIsBadRequest) {
       exchange(R"({"type":"ping","id":3,"x":")" + std::string(40, '[') + "\"}").contains("result"));
 }
 
+// Depth is checked before parsing: 100,000 brackets cost a scan, not a recursion. (Each
+// frame stays under the default 128 KiB limit.)
+TEST_F(ProtocolErrors, AHundredThousandOpenBracketsAreBadRequest) {
+  for (const std::string& text : {request_nested(60000), std::string(100000, '['),
+                                 R"({"type":"ping","id":1,"x":)" + std::string(100000, '{')}) {
+    expect_error(exchange(text), "bad_request", nullptr);
+    expect_still_usable();
+  }
+}
+
+// Within the frame limit, size alone is no error: a ping padded with 120 KB of fields
+// nobody reads (many keys, a long array, a long string) is answered like any other.
+TEST_F(ProtocolErrors, HugeJsonWithinTheFrameLimitIsServed) {
+  json wide = {{"type", "ping"}, {"id", "wide"}};
+  for (int i = 0; i < 10000; ++i) wide[std::to_string(i)] = i;
+  json longer = {{"type", "ping"}, {"id", "long"}, {"x", std::vector<int>(50000, 0)}};
+  json text = {{"type", "ping"}, {"id", "text"}, {"x", std::string(120000, 'x')}};
+  for (const json& request : {wide, longer, text}) {
+    ASSERT_LT(request.dump().size(), 131072u);
+    const json reply = exchange(request.dump());
+    EXPECT_TRUE(reply.contains("result")) << request["id"] << ": " << reply;
+    EXPECT_EQ(reply["id"], request["id"]);
+  }
+  expect_still_usable();
+}
+
 TEST_F(ProtocolErrors, BinaryFrameIsBadRequestWithNullId) {
   ASSERT_TRUE(client_->send_binary(R"({"type":"ping","id":1})"));
   expect_error(client_->read_json().value_or(nullptr), "bad_request", nullptr);
@@ -237,6 +270,176 @@ TEST_F(ProtocolErrors, EveryRequestTypeWithoutFieldsGetsAReply) {
   ASSERT_TRUE(login(*client_, alice_).contains("result"));
   check(true);
   expect_still_usable();
+}
+
+// The shape of one request type for the field-by-field test: well-formed requests (each
+// field of each is broken in turn), and which fields may be left out or be null. Fields
+// are JSON pointers; an array's first item stands for all of them.
+struct RequestShape {
+  std::vector<json> valid;
+  std::set<std::string> optional = {};
+  std::set<std::string> nullable = {};
+  std::set<std::string> base64 = {};
+};
+
+// The name an error message must quote for the field at `at`: the nearest object key
+// ("/device/id" is 'id', "/seqs/0" is 'seqs').
+std::string field_name(const json::json_pointer& at) {
+  json::json_pointer p = at;
+  while (!p.empty()) {
+    const std::string last = p.back();
+    if (last.empty() || !std::all_of(last.begin(), last.end(), ::isdigit)) return last;
+    p.pop_back();
+  }
+  return "";
+}
+
+// Every field of `request` (not "type" or "id"), depth first.
+void collect_fields(const json& value, const json::json_pointer& at,
+                    std::vector<json::json_pointer>& out) {
+  if (value.is_object()) {
+    for (const auto& [key, item] : value.items()) {
+      if (at.empty() && (key == "type" || key == "id")) continue;
+      out.push_back(at / key);
+      collect_fields(item, at / key, out);
+    }
+  } else if (value.is_array() && !value.empty()) {
+    out.push_back(at / 0);
+    collect_fields(value[0], at / 0, out);
+  }
+}
+
+// Values of every JSON type but `like`'s: the wrong types for a field holding `like`.
+std::vector<json> wrong_types(const json& like) {
+  const std::vector<json> all = {nullptr, true, 7, 1.5, "text", json::array({1}),
+                                 json::object({{"x", 1}})};
+  std::vector<json> out;
+  for (const auto& v : all) {
+    const bool same = v.type() == like.type() || (v.is_number_integer() && like.is_number_integer());
+    if (!same) out.push_back(v);
+  }
+  return out;
+}
+
+// Every request type sends each of its fields missing, and as each wrong JSON type, and
+// each base64 field as invalid base64: each gets bad_request naming the field, and the
+// connection goes on. The shapes are keyed by the server's own message table, so a new
+// request type fails this test until its shape is added.
+TEST_F(ProtocolErrors, EveryFieldOfEveryRequestType) {
+  TestUser bob("@Bob");
+  ASSERT_TRUE(register_offline(daemon_, bob));
+  TestUser carol("@Carol");
+  auto anonymous = connect_or_fail(daemon_);
+  ASSERT_NE(anonymous, nullptr);
+  ASSERT_TRUE(login(*client_, alice_).contains("result"));
+
+  const std::string key = base64_encode(random_bytes(32));
+  const std::string signature = base64_encode(random_bytes(64));
+  const std::string message_id = base64_encode(random_bytes(16));
+  const json envelopes =
+      json::array({{{"device_id", 1}, {"ciphertext", base64_encode(random_bytes(8))}}});
+  const json send = {{"type", "send"}, {"to", "@Bob"}, {"message_id", message_id},
+                     {"envelopes", envelopes}};
+  auto with = [](json base, const json& extra) {
+    base.update(extra);
+    return base;
+  };
+  const std::map<std::string, RequestShape> shapes = {
+      {"ping", {{{{"type", "ping"}}}}},
+      {"auth.challenge", {{{{"type", "auth.challenge"}}}}},
+      {"auth.login",
+       {{{{"type", "auth.login"}, {"handle", "@Alice"}, {"device_id", 1}, {"nonce", key},
+          {"signature", signature}}},
+        {},
+        {},
+        {"/nonce", "/signature"}}},
+      {"register",
+       {{with(carol.register_request(), {{"invite", "CODE"}})},
+        {"/invite"},
+        {"/invite"},
+        {"/identity_key", "/device/key", "/device/signature"}}},
+      {"account.info", {{{{"type", "account.info"}}}}},
+      {"device.list", {{{{"type", "device.list"}}}}},
+      {"device.add",
+       {{{{"type", "device.add"},
+          {"device", alice_.device_object(2, KeyPair::generate())}}},
+        {},
+        {},
+        {"/device/key", "/device/signature"}}},
+      {"device.remove", {{{{"type", "device.remove"}, {"device_id", 2}}}}},
+      {"user.lookup", {{{{"type", "user.lookup"}, {"handle", "@Bob"}}}}},
+      {"keys.upload",
+       {{keys_upload_request(alice_, DeviceKeys::generate(1))},
+        {"/identity_dh_key", "/signed_prekey", "/one_time_prekeys"},
+        {},
+        {"/identity_dh_key", "/signed_prekey/key", "/signed_prekey/signature",
+         "/one_time_prekeys/0/key"}}},
+      {"keys.fetch", {{{{"type", "keys.fetch"}, {"handle", "@Bob"}}}}},
+      {"send",
+       {{with(send, {{"sync", json::array()}, {"ephemeral", false}, {"expires_in", 60}}),
+         with(send, {{"edits", message_id}}), with(send, {{"retracts", message_id}}),
+         with(send, {{"attachments", {std::string(32, '0')}}})},
+        {"/sync", "/ephemeral", "/expires_in", "/edits", "/retracts", "/attachments"},
+        {},
+        {"/message_id", "/envelopes/0/ciphertext", "/edits", "/retracts"}}},
+      {"ack", {{{{"type", "ack"}, {"seqs", {1}}}}}},
+      {"contacts.add", {{{{"type", "contacts.add"}, {"handle", "@Bob"}}}}},
+      {"contacts.remove", {{{{"type", "contacts.remove"}, {"handle", "@Bob"}}}}},
+      {"contacts.list", {{{{"type", "contacts.list"}}}}},
+      {"blocks.add", {{{{"type", "blocks.add"}, {"handle", "@Bob"}}}}},
+      {"blocks.remove", {{{{"type", "blocks.remove"}, {"handle", "@Bob"}}}}},
+      {"blocks.list", {{{{"type", "blocks.list"}}}}},
+      {"privacy.set", {{{{"type", "privacy.set"}, {"who_can_message", "everyone"}}}}},
+      {"attachment.upload_token", {{{{"type", "attachment.upload_token"}}}}},
+      {"attachment.download_token",
+       {{{{"type", "attachment.download_token"}, {"attachment", std::string(32, '0')}}}}},
+  };
+
+  int id = 1000;
+  int cases = 0;
+  for (const auto& spec : proto::message_table()) {
+    const std::string type(spec.name);
+    const auto shape = shapes.find(type);
+    ASSERT_NE(shape, shapes.end()) << "no shape for request type " << type;
+    WsClient& c = spec.access == proto::Access::kAnonymous ? *anonymous : *client_;
+    auto expect_refused = [&](json request, const json::json_pointer& at, const std::string& what) {
+      request["id"] = ++id;
+      ++cases;
+      SCOPED_TRACE(type + " " + at.to_string() + " " + what + ": " + request.dump());
+      expect_error(c.request(request), "bad_request", id, field_name(at));
+      const json pong = c.request({{"type", "ping"}});
+      EXPECT_TRUE(pong.contains("result")) << "connection unusable: " << pong;
+    };
+    for (const json& valid : shape->second.valid) {
+      std::vector<json::json_pointer> fields;
+      collect_fields(valid, json::json_pointer(), fields);
+      for (const auto& at : fields) {
+        const std::string path = at.to_string();
+        if (!shape->second.optional.contains(path) && valid[at.parent_pointer()].is_object()) {
+          json missing = valid;
+          missing[at.parent_pointer()].erase(at.back());
+          expect_refused(missing, at, "missing");
+        }
+        for (const json& wrong : wrong_types(valid[at])) {
+          if (wrong.is_null() && shape->second.nullable.contains(path)) continue;
+          json broken = valid;
+          broken[at] = wrong;
+          expect_refused(broken, at, "as " + wrong.dump());
+        }
+        if (shape->second.base64.contains(path)) {
+          const std::string text = valid[at];
+          json broken = valid;
+          broken[at] = std::string(text.size(), '*');
+          expect_refused(broken, at, "not base64");
+          broken[at] = text.substr(0, text.size() - 1);  // padding cut
+          expect_refused(broken, at, "not a multiple of 4");
+          broken[at] = "AA==" + text.substr(4);  // padding inside
+          expect_refused(broken, at, "padding inside");
+        }
+      }
+    }
+  }
+  std::printf("[ cases    ] %d malformed requests\n", cases);
 }
 
 class ProtocolErrorsFrameLimit : public ProtocolErrors {

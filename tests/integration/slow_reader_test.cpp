@@ -7,7 +7,12 @@
 
 #include "integration/support/daemon.hpp"
 #include "integration/support/helpers.hpp"
+#include "integration/support/honest_client.hpp"
+#include "integration/support/messaging.hpp"
+#include "integration/support/raw_connection.hpp"
 #include "integration/support/ws_client.hpp"
+#include "xchat/base64.hpp"
+#include "xchat/signing.hpp"
 
 namespace xchat::testing {
 namespace {
@@ -87,6 +92,118 @@ TEST(SlowReader, BurstThenLateReadIsNotDisconnected) {
   }
   EXPECT_TRUE(pings(*client));
   EXPECT_EQ(slow_consumer_closes(d), 0);
+}
+
+// Logs every one of `users` in on a connection of its own from one of `addresses`
+// loopback addresses (127.0.0.2 up), a small receive buffer each, with every challenge,
+// then every login, in flight at once: the logins finish close together. Records a
+// failure for each that does not work.
+std::vector<std::unique_ptr<WsClient>> log_in_all(const Daemon& d,
+                                                  const std::vector<TestUser>& users,
+                                                  int addresses) {
+  std::vector<std::unique_ptr<WsClient>> clients;
+  for (std::size_t i = 0; i < users.size(); ++i) {
+    ConnectOptions options = from_address(std::string("127.0.0.") + std::to_string(2 + i % addresses));
+    options.receive_buffer = 4096;
+    clients.push_back(connect_or_fail(d, options));
+    if (clients.back() == nullptr) return {};
+    EXPECT_TRUE(clients.back()->send_text(R"({"type":"auth.challenge","id":1})"));
+  }
+  for (std::size_t i = 0; i < users.size(); ++i) {
+    const auto challenge = clients[i]->read_json().value_or(nullptr);
+    if (!challenge.contains("result")) {
+      ADD_FAILURE() << users[i].handle << ": " << challenge;
+      return {};
+    }
+    const std::string nonce = challenge["result"]["nonce"];
+    const std::string message = login_message("test.xchat", users[i].handle, users[i].device_id,
+                                              base64_decode(nonce).value_or(""));
+    const json request = {{"type", "auth.login"},
+                          {"id", 2},
+                          {"handle", users[i].handle},
+                          {"device_id", users[i].device_id},
+                          {"nonce", nonce},
+                          {"signature", base64_encode(users[i].device.sign(message))}};
+    EXPECT_TRUE(clients[i]->send_text(request.dump()));
+  }
+  for (std::size_t i = 0; i < users.size(); ++i) {
+    const auto reply = clients[i]->read_json().value_or(nullptr);
+    EXPECT_TRUE(reply.contains("result")) << users[i].handle << ": " << reply;
+  }
+  return clients;
+}
+
+// A thousand logged-in clients that stop reading while messages for them keep coming: the
+// server holds at most their outbound queues, drops them once their pings go unanswered
+// for limits.idle_timeout_seconds, and serves everyone else meanwhile.
+TEST(SlowReader, AThousandClientsThatNeverReadAreDroppedAndMemoryStaysBounded) {
+  raise_open_files_limit();
+  constexpr int kReaders = 1000;
+  constexpr int kMessagesEach = 2;
+  constexpr std::int64_t kQueueBytes = 65536;
+  Daemon d({{"limits.max_outbound_queue_bytes", std::to_string(kQueueBytes)},
+            {"limits.max_envelope_bytes", "16384"},
+            {"limits.ping_interval_seconds", "1"},
+            {"limits.idle_timeout_seconds", "5"},
+            {"limits.sends_per_account_per_minute", "100000"}});
+  HonestClient honest(d);
+  ASSERT_TRUE(honest.started()) << honest.last_failure();
+  TestUser sender("@sender");
+  auto sending = register_and_log_in(d, sender);
+  ASSERT_NE(sending, nullptr);
+
+  std::vector<TestUser> readers;
+  std::vector<json> registrations;
+  for (int i = 0; i < kReaders; ++i) {
+    readers.emplace_back(std::string("@reader") + std::to_string(i));
+    registrations.push_back(readers.back().register_request());
+  }
+  auto setup = connect_or_fail(d);
+  ASSERT_NE(setup, nullptr);
+  for (const auto& reply : request_all(*setup, registrations)) {
+    ASSERT_TRUE(reply.contains("result")) << reply;
+  }
+  setup.reset();
+  const long rss_before = d.rss_kib();
+
+  // From here on none of them reads a byte: not the pushes, not the server's pings.
+  auto silent_readers = log_in_all(d, readers, 4);
+  ASSERT_EQ(silent_readers.size(), readers.size());
+  std::vector<json> sends;
+  for (int round = 0; round < kMessagesEach; ++round) {
+    for (const auto& reader : readers) {
+      sends.push_back(send_request(reader.handle, random_ciphertexts({1}, 12 * 1024)));
+    }
+  }
+  long rss_peak = d.rss_kib();
+  for (const auto& reply : request_all(*sending, sends)) {
+    EXPECT_TRUE(reply.contains("result")) << reply;
+  }
+  rss_peak = std::max(rss_peak, d.rss_kib());
+  EXPECT_TRUE(honest.wait_for_round_trips(3, 20s)) << honest.last_failure();
+
+  // All dropped: only the honest pair, the sender and the scrape stay open.
+  EXPECT_TRUE(eventually(
+      [&] {
+        rss_peak = std::max(rss_peak, d.rss_kib());
+        return metric_value(d, "xchatd_connections_open") <= 4;
+      },
+      15s))
+      << metric_value(d, "xchatd_connections_open") << " connections still open";
+  std::printf("[ memory   ] RSS %ld KiB before the readers, %ld KiB at most with them\n",
+              rss_before, rss_peak);
+  if (daemon_memory_is_meaningful()) {
+    // Each silent reader costs its session and at most its outbound queue.
+    EXPECT_LT(rss_peak - rss_before, kReaders * (kQueueBytes + 64 * 1024) / 1024)
+        << "server memory grew past the readers' queues";
+  }
+  expect_served(honest, 3);
+  EXPECT_TRUE(pings(*sending));
+  // Nothing sent to them was lost: it waits for their next login.
+  auto back = log_in_on_new_connection(d, readers.front());
+  ASSERT_NE(back, nullptr);
+  EXPECT_EQ(receive_until_queue_empty(*back, Ack::kEach).envelopes.size(),
+            static_cast<std::size_t>(kMessagesEach));
 }
 
 }  // namespace
