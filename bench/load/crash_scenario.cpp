@@ -47,6 +47,8 @@ constexpr auto kMaxBackoff = milliseconds(1000);
 constexpr auto kSendPause = milliseconds(5);
 // After an `unavailable` reply (the store is busy or going down).
 constexpr auto kRetryPause = milliseconds(200);
+// After storage_full: the server looks at its free space at most every 500 ms.
+constexpr auto kFullPause = milliseconds(250);
 constexpr std::uint64_t kMaxAttachmentBytes = 64 * 1024;
 constexpr std::int64_t kMaxExpiresIn = 3;
 
@@ -313,6 +315,10 @@ class Sender {
           const std::string code = error_code_of(reply);
           if (code == "connection_lost") return;  // the device's next login calls step()
           if (code == "unavailable" || code == "rate_limited") return step_later(kRetryPause);
+          if (code == "storage_full") {
+            ledger_.deferred(pending_->key, unix_ms());
+            return step_later(kFullPause);
+          }
           ledger_.refused(pending_->key, error_text_of(reply));
           pending_.reset();
           step_later(kSendPause);
@@ -429,7 +435,8 @@ Outcome run_crash(const Settings& settings, const Target& target) {
     }
   }
   // The last second device stays away until the final drain, so that its queue outlives
-  // kills and its vanishing envelopes expire there, undelivered.
+  // kills and its vanishing envelopes expire there, undelivered - or until the first
+  // storage_full reply, to show that a full disk still delivers what it holds.
   Device* absent = nullptr;
   for (auto& d : devices) {
     if (d->user().device_id == 2) absent = d.get();
@@ -452,6 +459,10 @@ Outcome run_crash(const Settings& settings, const Target& target) {
 
   // The load, until SIGUSR1.
   while (!wind_down_requested() && !interrupted()) {
+    if (absent != nullptr && ledger.storage_full_seen()) {
+      absent->connect();
+      absent = nullptr;
+    }
     ioc.run_for(milliseconds(100));
     if (ioc.stopped()) ioc.restart();
   }

@@ -46,8 +46,13 @@ class Ledger {
 
   // The sender writes `send` for the first time. Its later retries are the same message.
   void attempted(const Send& send);
-  // Another write of the same send, at `written_ms` (Unix ms), after its reply was lost.
+  // Another write of the same send, at `written_ms` (Unix ms), after its reply was lost or
+  // deferred.
   void retried(const std::string& key, std::int64_t written_ms);
+  // The send was answered `storage_full` at `at_ms` (Unix ms): the sender keeps it and
+  // writes it again, unchanged, later (docs/protocol.md, error codes). Not a violation.
+  void deferred(const std::string& key, std::int64_t at_ms);
+  bool storage_full_seen() const { return first_full_ms_ != 0; }
   // The send's `result`: its timestamp, expires_at and the seq of each addressed device.
   // A result older than the first retry shows that an earlier write had got in.
   void accepted(const std::string& key, const nlohmann::json& result);
@@ -97,6 +102,7 @@ class Ledger {
     std::int64_t expires_at = 0;                  // 0 when it does not vanish
     std::map<std::uint32_t, std::uint64_t> seqs;  // by recipient device, from the result
     std::size_t retries = 0;
+    std::size_t deferrals = 0;  // storage_full replies
     std::int64_t first_retry_ms = 0;
     bool retry_found_committed = false;  // a retry was answered with an earlier write's result
     std::string error;
@@ -123,6 +129,9 @@ class Ledger {
   std::map<std::string, Attachment> attachments_;         // by id
   std::vector<std::string> violations_;                   // seen while recording
   std::uint64_t redelivered_after_ack_ = 0;
+  // When the first and the last storage_full reply came (Unix ms; 0 without any).
+  std::int64_t first_full_ms_ = 0;
+  std::int64_t last_full_ms_ = 0;
 };
 
 // The ciphertext crash mode sends: "xchat-crash <from> <n> <attachment or ->" and random

@@ -169,6 +169,38 @@ TEST_F(LedgerTest, AnUnknownSendMayArriveOnceAndARetryFindingItCommittedIsCounte
   EXPECT_EQ(count(verdict, "violations"), 0u);
 }
 
+// storage_full is "try again later, unchanged": a deferred send is no violation, and the
+// summary shows what happened while the disk was full and after space returned.
+TEST_F(LedgerTest, ASendDeferredByAFullDiskIsCountedAndNotAViolation) {
+  const auto held = send(1), deferred = send(2), never = send(3);
+  accept(held);
+  const std::string key = Ledger::message_key(deferred.from, deferred.message_id);
+  const std::string never_key = Ledger::message_key(never.from, never.message_id);
+  ledger.attempted(deferred);
+  ledger.attempted(never);
+  EXPECT_FALSE(ledger.storage_full_seen());
+  ledger.deferred(key, kAccepted + 100);
+  ledger.deferred(never_key, kAccepted + 150);
+  EXPECT_TRUE(ledger.storage_full_seen());
+  deliver(held, 1, kAccepted + 200);  // while the disk is full
+  ledger.retried(key, kAccepted + 300);
+  ledger.deferred(key, kAccepted + 300);
+  deliver(held, 2, kAccepted + 400);  // after the last storage_full reply
+  ledger.retried(key, kAccepted + 500);
+  ledger.accepted(key, {{"timestamp", kAccepted + 500},
+                        {"envelopes", {{{"device_id", 1}, {"seq", 20}}, {{"device_id", 2}, {"seq", 21}}}}});
+  deliver(deferred, 1, kAccepted + 600);
+  deliver(deferred, 2, kAccepted + 600);
+  const auto verdict = check();
+  EXPECT_EQ(count(verdict, "violations"), 0u) << verdict.dump(1);
+  EXPECT_EQ(count(verdict, "storage_full_replies"), 3u);
+  EXPECT_EQ(count(verdict, "sends_deferred"), 2u);
+  EXPECT_EQ(count(verdict, "deferred_then_accepted"), 1u);
+  EXPECT_EQ(count(verdict, "delivered_while_full"), 1u);
+  EXPECT_EQ(count(verdict, "rewrites"), 2u);
+  EXPECT_EQ(count(verdict, "retries_found_committed"), 0u);
+}
+
 TEST(CrashCiphertext, CarriesItsNumber) {
   ASSERT_TRUE(crypto::init_sodium());
   EXPECT_EQ(parse_crash_number(make_crash_ciphertext("@a", 42, "ff", 8)), 42u);
