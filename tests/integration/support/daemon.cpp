@@ -127,13 +127,15 @@ const char* xchatd_binary() {
   return other != nullptr && *other != '\0' ? other : XCHATD_BINARY;
 }
 
-bool daemon_memory_is_meaningful() {
+bool daemon_is_instrumented() {
 #if defined(__SANITIZE_ADDRESS__) || defined(__SANITIZE_THREAD__)
-  return false;
+  return true;
 #else
-  return std::string_view(xchatd_binary()) == XCHATD_BINARY;
+  return std::string_view(xchatd_binary()) != XCHATD_BINARY;
 #endif
 }
+
+bool daemon_memory_is_meaningful() { return !daemon_is_instrumented(); }
 
 void Daemon::start() {
   notifications_.clear();

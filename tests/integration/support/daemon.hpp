@@ -18,6 +18,11 @@ using Overrides = std::map<std::string, std::string>;
 // names another (scripts/test.sh --tsan runs these tests against a ThreadSanitizer daemon).
 const char* xchatd_binary();
 
+// Whether the daemon runs under a sanitizer (this build is instrumented, or
+// XCHAT_TEST_XCHATD names another binary): several times slower, so settings a test
+// races against (idle timeouts) need more room there.
+bool daemon_is_instrumented();
+
 // Whether the daemon's resident memory means anything: under a sanitizer, shadow memory and
 // the quarantine of freed blocks swamp what the server itself holds, so memory bounds are
 // checked in the Release build only.
