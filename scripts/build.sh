@@ -3,8 +3,10 @@
 #
 # Usage:
 #   scripts/build.sh              Release build in build/
-#   scripts/build.sh --sanitize   ASan+UBSan build (RelWithDebInfo) in build-asan/
+#   scripts/build.sh --sanitize   ASan+UBSan build with clang-14 in build-asan/, the fuzz
+#                                 targets included (scripts/fuzz.sh runs them from there)
 #   scripts/build.sh --tsan       ThreadSanitizer build of xchatd and unit_tests in build-tsan/
+#   ... --target NAME             build only NAME (repeatable) instead of the variant's default
 #
 # Interface for other scripts: stdout carries exactly one line, the absolute path of the
 # build directory used; all progress (apt, cmake, ninja) goes to stderr. So:
@@ -29,6 +31,7 @@ usage() {
 }
 
 variant=release
+targets=()
 case "${XCHAT_SANITIZE:-0}" in
   0 | "" | OFF | off | no | false) ;;
   *) variant=asan ;;
@@ -37,6 +40,14 @@ while (($# > 0)); do
   case "$1" in
     --sanitize) variant=asan ;;
     --tsan) variant=tsan ;;
+    --target)
+      if (($# < 2)); then
+        echo "build.sh: --target needs a target name" >&2
+        exit 2
+      fi
+      targets+=(--target "$2")
+      shift
+      ;;
     -h | --help)
       usage
       exit 0
@@ -58,7 +69,6 @@ fi
 
 # The TSan build serves scripts/test.sh --tsan: its unit tests, and an xchatd that the
 # Release integration tests start instead of their own; nothing else is built there.
-targets=()
 case $variant in
   release)
     build_dir="$repo_root/build"
@@ -66,12 +76,17 @@ case $variant in
     ;;
   asan)
     build_dir="$repo_root/build-asan"
-    cmake_args=(-DCMAKE_BUILD_TYPE=RelWithDebInfo -DXCHAT_SANITIZE=ON)
+    # Clang, because libFuzzer is Clang's: one instrumented tree serves the sanitized
+    # tests and the fuzzers (CMakeLists.txt, XCHAT_FUZZ).
+    cmake_args=(-DCMAKE_BUILD_TYPE=RelWithDebInfo -DCMAKE_CXX_COMPILER=clang++-14
+      -DXCHAT_FUZZ=ON)
     ;;
   tsan)
     build_dir="$repo_root/build-tsan"
     cmake_args=(-DCMAKE_BUILD_TYPE=RelWithDebInfo -DXCHAT_TSAN=ON)
-    targets=(--target xchatd unit_tests)
+    if ((${#targets[@]} == 0)); then
+      targets=(--target xchatd unit_tests)
+    fi
     ;;
 esac
 

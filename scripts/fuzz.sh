@@ -6,16 +6,17 @@
 #     SECONDS  fuzzing time per target (default 60)
 #     TARGET   request_dispatch, attachment_http, config_parser, server_data (default: all)
 #
-# Builds build-fuzz/ with clang++-14 (-DXCHAT_FUZZ=ON: libFuzzer + ASan + UBSan; installs
-# missing Debian packages first), then runs each target on a scratch copy of its seed
-# corpus, so that tests/fuzz/corpus/ is never modified: new interesting inputs collect in
-# build-fuzz/corpus/<target>/ (kept between runs, so later runs start further). Crashing
+# Builds the fuzz targets in build-asan/ (scripts/build.sh --sanitize: clang-14, libFuzzer +
+# ASan + UBSan, the tree the sanitized tests use too; installs missing Debian packages
+# first), then runs each target on a scratch copy of its seed corpus, so that
+# tests/fuzz/corpus/ is never modified: new interesting inputs collect in
+# build-asan/corpus/<target>/ (kept between runs, so later runs start further). Crashing
 # inputs (crashes, leaks, timeouts, sanitizer reports, failed invariants) are written to
-# build-fuzz/crashes/<target>/ and the log of each run to build-fuzz/logs/<target>.log.
+# build-asan/crashes/<target>/ and the log of each run to build-asan/logs/<target>.log.
 # Prints one summary line per target; exits 1 if any target crashed, 2 on a usage error.
 #
 # Turning a crash into a regression test:
-#   1. Reproduce it:  build-fuzz/tests/fuzz/fuzz_<target> build-fuzz/crashes/<target>/crash-...
+#   1. Reproduce it:  build-asan/tests/fuzz/fuzz_<target> build-asan/crashes/<target>/crash-...
 #      (the log names the failed invariant or shows the sanitizer's stack).
 #   2. Copy the input to tests/fuzz/regressions/<target>/<what-it-broke> (a name that says
 #      what it broke, e.g. envelope-timestamp-overflow).
@@ -51,13 +52,11 @@ for target in "${targets[@]}"; do
   fi
 done
 
-"$repo_root/scripts/deps.sh" >&2
-build="$repo_root/build-fuzz"
-if [[ ! -f $build/CMakeCache.txt || ! -f $build/build.ninja ]]; then
-  cmake -S "$repo_root" -B "$build" -G Ninja -DCMAKE_BUILD_TYPE=Release \
-    -DCMAKE_CXX_COMPILER=clang++-14 -DXCHAT_FUZZ=ON >&2
-fi
-cmake --build "$build" -j "${XCHAT_JOBS:-2}" --target "${targets[@]/#/fuzz_}" >&2
+build_targets=()
+for target in "${targets[@]}"; do
+  build_targets+=(--target "fuzz_$target")
+done
+build=$("$repo_root/scripts/build.sh" --sanitize "${build_targets[@]}")
 
 failed=0
 for target in "${targets[@]}"; do

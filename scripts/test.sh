@@ -13,10 +13,12 @@
 #
 # Stages:
 #   --release   Release build in build/, every ctest test.
-#   --sanitize  ASan+UBSan build in build-asan/, every ctest test (also: XCHAT_SANITIZE=1).
+#   --sanitize  ASan+UBSan build (clang-14) in build-asan/, every ctest test (also:
+#               XCHAT_SANITIZE=1).
 #   --tsan      TSan build in build-tsan/: its unit tests, then the Release integration
 #               tests named in TSAN_INTEGRATION below, each starting the TSan xchatd.
-#   --fuzz      scripts/fuzz.sh for XCHAT_FUZZ_SECONDS (default 60) per target.
+#   --fuzz      scripts/fuzz.sh for XCHAT_FUZZ_SECONDS (default 60) per target; the fuzz
+#               targets live in build-asan/ too, so after --sanitize they build at once.
 #
 # A sanitizer stage passes only when ctest passes and no process it started wrote a
 # report: reports go to files (log_path) rather than to the tests' pipes, so a daemon's

@@ -102,7 +102,6 @@ Status advance_deadlines(const std::string& data_dir, std::int64_t ms) {
 Result<QueueCount> count_queue(const std::string& data_dir) {
   auto db = open(data_dir);
   if (!db) return db.status();
-  QueueCount count;
   auto envelopes = (*db)->scalar(kCountEnvelopes);
   if (!envelopes) return envelopes.status();
   auto vanishing = (*db)->scalar(kCountVanishing);

@@ -127,8 +127,17 @@ const char* xchatd_binary() {
   return other != nullptr && *other != '\0' ? other : XCHATD_BINARY;
 }
 
-bool daemon_is_instrumented() {
+// GCC announces its sanitizers with macros, Clang through __has_feature.
 #if defined(__SANITIZE_ADDRESS__) || defined(__SANITIZE_THREAD__)
+#define XCHAT_TESTS_INSTRUMENTED 1
+#elif defined(__has_feature)
+#if __has_feature(address_sanitizer) || __has_feature(thread_sanitizer)
+#define XCHAT_TESTS_INSTRUMENTED 1
+#endif
+#endif
+
+bool daemon_is_instrumented() {
+#ifdef XCHAT_TESTS_INSTRUMENTED
   return true;
 #else
   return std::string_view(xchatd_binary()) != XCHATD_BINARY;
