@@ -7,6 +7,7 @@
 #include <optional>
 #include <sstream>
 
+#include "app/store_options.hpp"
 #include "crypto/random.hpp"
 #include "service/clock.hpp"
 #include "store/accounts.hpp"
@@ -258,10 +259,7 @@ std::function<int(const Config&)> add_admin_commands(CLI::App& admin) {
   log->callback(set(C::kLog));
 
   return [args](const Config& config) -> int {
-    store::Store::Options options;
-    options.data_dir = config.server.data_dir;
-    options.synchronous = config.storage.synchronous;
-    options.busy_timeout_ms = static_cast<int>(config.storage.busy_timeout_ms);
+    auto options = store_options(config);
     options.max_idle_readers = 1;
     auto store = store::Store::open(options, nullptr);
     if (!store) {

@@ -6,6 +6,7 @@
 #include <csignal>
 
 #include "app/logging.hpp"
+#include "app/store_options.hpp"
 #include "xchat/version.hpp"
 
 namespace xchat {
@@ -39,17 +40,11 @@ Server::~Server() = default;
 int Server::run() {
   const auto config = settings_.get();
 
-  store::Store::Options store_options;
+  auto options = store_options(*config);
   // A large database takes seconds to check from a cold cache: after a clean shutdown the
   // check runs while the server already serves (check_integrity below).
-  store_options.check = store::Store::Check::kDeferredUnlessUnclean;
-  store_options.data_dir = config->server.data_dir;
-  store_options.synchronous = config->storage.synchronous;
-  store_options.busy_timeout_ms = static_cast<int>(config->storage.busy_timeout_ms);
-  store_options.writer.batch_window = std::chrono::microseconds(config->storage.batch_window_us);
-  store_options.writer.batch_max_ops = static_cast<std::size_t>(config->storage.batch_max_ops);
-  store_options.min_free_bytes = config->storage.min_free_bytes;
-  auto store = store::Store::open(store_options, &metrics_);
+  options.check = store::Store::Check::kDeferredUnlessUnclean;
+  auto store = store::Store::open(options, &metrics_);
   if (!store) {
     spdlog::critical("{}", store.status().message());
     return 1;

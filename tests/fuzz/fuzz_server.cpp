@@ -15,6 +15,7 @@
 #include <limits>
 #include <nlohmann/json.hpp>
 
+#include "app/store_options.hpp"
 #include "fuzz/targets.hpp"
 #include "store/accounts.hpp"
 #include "xchat/base64.hpp"
@@ -98,10 +99,7 @@ FuzzServer::FuzzServer() : settings_(fuzz_config(dir_.path())) {
   if (sodium_init() < 0) invariant_failed("fuzz setup", "sodium_init failed");
 
   const auto config = settings_.get();
-  store::Store::Options options;
-  options.data_dir = config->server.data_dir;
-  options.synchronous = config->storage.synchronous;
-  auto store = store::Store::open(options, &metrics_);
+  auto store = store::Store::open(store_options(*config), &metrics_);
   if (!store) invariant_failed("fuzz setup: store", store.status().message());
   store_ = std::move(*store);
 
