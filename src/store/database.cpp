@@ -8,31 +8,37 @@
 namespace xchat::store {
 
 Query::~Query() {
+  if (stmt_ == nullptr) return;
   sqlite3_reset(stmt_);
   sqlite3_clear_bindings(stmt_);
 }
 
 Query& Query::bind(int index, std::int64_t value) {
-  sqlite3_bind_int64(stmt_, index, value);
+  if (stmt_ != nullptr) sqlite3_bind_int64(stmt_, index, value);
   return *this;
 }
 
 Query& Query::bind_text(int index, std::string_view value) {
-  sqlite3_bind_text(stmt_, index, value.data(), static_cast<int>(value.size()), SQLITE_TRANSIENT);
+  if (stmt_ != nullptr) {
+    sqlite3_bind_text(stmt_, index, value.data(), static_cast<int>(value.size()), SQLITE_TRANSIENT);
+  }
   return *this;
 }
 
 Query& Query::bind_blob(int index, std::string_view value) {
-  sqlite3_bind_blob(stmt_, index, value.data(), static_cast<int>(value.size()), SQLITE_TRANSIENT);
+  if (stmt_ != nullptr) {
+    sqlite3_bind_blob(stmt_, index, value.data(), static_cast<int>(value.size()), SQLITE_TRANSIENT);
+  }
   return *this;
 }
 
 Query& Query::bind_null(int index) {
-  sqlite3_bind_null(stmt_, index);
+  if (stmt_ != nullptr) sqlite3_bind_null(stmt_, index);
   return *this;
 }
 
 bool Query::step() {
+  if (stmt_ == nullptr) return false;
   const int rc = sqlite3_step(stmt_);
   if (rc == SQLITE_ROW) return true;
   if (rc != SQLITE_DONE) {
@@ -146,11 +152,17 @@ Query Database::query(const char* sql) {
   auto it = statements_.find(sql);
   if (it == statements_.end()) {
     sqlite3_stmt* stmt = nullptr;
-    // A failure here is a programming error in a named SQL constant: the statement would
-    // fail every time, so fail loudly at first use rather than limp on.
-    if (sqlite3_prepare_v3(handle_, sql, -1, SQLITE_PREPARE_PERSISTENT, &stmt, nullptr) !=
-        SQLITE_OK) {
+    const int rc = sqlite3_prepare_v3(handle_, sql, -1, SQLITE_PREPARE_PERSISTENT, &stmt, nullptr);
+    // SQLITE_ERROR is a programming error in a named SQL constant (syntax, an unknown table
+    // or column): the statement would fail every time, so fail loudly at first use rather
+    // than limp on. Anything else is the moment's (an interrupt from another thread while
+    // the schema loads, an I/O error, a full memory) and fails only this use.
+    if (rc == SQLITE_ERROR) {
       throw std::logic_error(std::string("bad SQL: ") + sqlite3_errmsg(handle_) + ": " + sql);
+    }
+    if (rc != SQLITE_OK) {
+      sqlite3_finalize(stmt);
+      return Query(*this, error(rc, "prepare"));
     }
     it = statements_.emplace(sql, stmt).first;
   }

@@ -53,9 +53,11 @@ class Query {
  private:
   friend class Database;
   Query(Database& db, sqlite3_stmt* stmt) : db_(db), stmt_(stmt) {}
+  // One that could not be prepared.
+  Query(Database& db, Status failed) : db_(db), stmt_(nullptr), status_(std::move(failed)) {}
 
   Database& db_;
-  sqlite3_stmt* stmt_;
+  sqlite3_stmt* stmt_;  // null when preparing failed
   Status status_;
   bool constraint_failed_ = false;
 };
@@ -83,6 +85,8 @@ class Database {
   Status exec(const char* sql);
   // A cached prepared statement for `sql`. REQUIRES: `sql` points to a string that lives
   // for the program's lifetime (a named constant): the cache is keyed by the pointer.
+  // When preparing fails for a reason of the moment (an interrupt, an I/O error while
+  // reading the schema) the Query comes back failed: step() is false and status() says why.
   Query query(const char* sql);
   // A single integer from a query such as "PRAGMA user_version".
   Result<std::int64_t> scalar(const char* sql);
