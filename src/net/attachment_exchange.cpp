@@ -208,13 +208,16 @@ void AttachmentExchange<Stream>::append() {
     }
     return fail(upload.status());
   }
-  const auto length = parser_->content_length();
-  if (length && *offset + static_cast<std::int64_t>(*length) > upload->size()) {
-    return fail(
-        Status(ErrorCode::kFileTooLarge, "the body goes past the attachment's declared size of " +
-                                             std::to_string(upload->size()) + " bytes"));
-  }
   upload_.emplace(std::move(*upload));
+  const auto length = parser_->content_length();
+  if (length && *offset + static_cast<std::int64_t>(*length) > upload_->size()) {
+    const std::string size = std::to_string(upload_->size());
+    // Let go of the upload before the reply goes out: the client may retry on another
+    // connection as soon as it reads the 413, and must not find the upload busy.
+    upload_.reset();
+    return fail(Status(ErrorCode::kFileTooLarge,
+                       "the body goes past the attachment's declared size of " + size + " bytes"));
+  }
   counted_ = true;
   session_->net().metrics.attachment_transfers.fetch_add(1, std::memory_order_relaxed);
   buffer_ = std::make_unique<char[]>(kChunkBytes);

@@ -206,7 +206,9 @@ void AttachmentService::finish(const Grant& grant, std::string_view id, StateDon
         if (!*marked) return not_found();  // expired and deleted meanwhile
         return Status::ok();
       },
-      [this, row, held, done = std::move(done)](Status s) {
+      [this, row, held, done = std::move(done)](Status s) mutable {
+        // Released before the reply, so that the client's next request finds it free.
+        held.reset();
         if (!s) return done(s);
         metrics_.attachments_completed.fetch_add(1, std::memory_order_relaxed);
         expiry_.note_deadline(row->expires_at);
