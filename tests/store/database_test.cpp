@@ -5,35 +5,25 @@
 #include <stdexcept>
 #include <string>
 
-#include "support/temp_dir.hpp"
+#include "support/memory_database.hpp"
 
 namespace xchat {
 namespace {
 
-using store::Database;
-using ::xchat::testing::TempDir;
+using ::xchat::testing::migrated_memory_database;
 
+constexpr const char* kCreateRows = "CREATE TABLE t (x INTEGER); INSERT INTO t VALUES (1), (2)";
 constexpr const char* kSelectAll = "SELECT x FROM t ORDER BY x";
 constexpr const char* kCount = "SELECT count(*) FROM t";
 constexpr const char* kNoSuchTable = "SELECT x FROM no_such_table";
-
-std::unique_ptr<Database> open_with_rows(const TempDir& dir) {
-  Database::Options options;
-  options.path = dir.path() + "/test.db";
-  auto db = Database::open(options);
-  if (!db) throw std::runtime_error(db.status().message());
-  if (Status s = (*db)->exec("CREATE TABLE t (x INTEGER); INSERT INTO t VALUES (1), (2)"); !s) {
-    throw std::runtime_error(s.message());
-  }
-  return std::move(*db);
-}
 
 // The store's integrity check is cancelled from another thread by sqlite3_interrupt, which
 // may land while the check's statement is still being prepared: that use fails with a
 // status, like a step would, instead of being taken for a bug in the SQL.
 TEST(Database, AnInterruptWhilePreparingFailsThatQueryOnly) {
-  TempDir dir("xchat-database");
-  auto db = open_with_rows(dir);
+  auto db = migrated_memory_database();
+  ASSERT_NE(db, nullptr);
+  ASSERT_TRUE(db->exec(kCreateRows));
   {
     // While a statement runs on the connection, SQLite keeps the interrupt pending for the
     // next prepare (its parser checks for one between tokens).
@@ -54,8 +44,9 @@ TEST(Database, AnInterruptWhilePreparingFailsThatQueryOnly) {
 }
 
 TEST(Database, BadSqlInANamedConstantIsAProgrammingError) {
-  TempDir dir("xchat-database");
-  auto db = open_with_rows(dir);
+  auto db = migrated_memory_database();
+  ASSERT_NE(db, nullptr);
+  ASSERT_TRUE(db->exec(kCreateRows));
   EXPECT_THROW(db->query(kNoSuchTable), std::logic_error);
 }
 
